@@ -5,11 +5,12 @@
  * hand-written policy applied elsewhere would silently lose them). Semantic checks that need more than
  * shape (CIDRs, ports, `when` keys, path templates) live in `istio.ts`.
  */
+import { strict } from "../resources/fields.ts";
 import { z } from "../schema/index.ts";
 
 const strings = z.array(z.string()).optional();
 
-export const sourceSchema = z.strictObject({
+export const sourceSchema = strict({
   principals: strings,
   notPrincipals: strings,
   requestPrincipals: strings,
@@ -24,7 +25,7 @@ export const sourceSchema = z.strictObject({
   notRemoteIpBlocks: strings,
 });
 
-export const operationSchema = z.strictObject({
+export const operationSchema = strict({
   hosts: strings,
   notHosts: strings,
   ports: strings,
@@ -35,32 +36,32 @@ export const operationSchema = z.strictObject({
   notPaths: strings,
 });
 
-export const conditionSchema = z.strictObject({
+export const conditionSchema = strict({
   key: z.string({ error: "key is required" }),
   values: strings,
   notValues: strings,
 });
 
-export const ruleSchema = z.strictObject({
-  from: z.array(z.strictObject({ source: sourceSchema.optional() })).optional(),
-  to: z.array(z.strictObject({ operation: operationSchema.optional() })).optional(),
+export const ruleSchema = strict({
+  from: z.array(strict({ source: sourceSchema.optional() })).optional(),
+  to: z.array(strict({ operation: operationSchema.optional() })).optional(),
   when: z.array(conditionSchema).optional(),
 });
 
-const targetRefSchema = z.strictObject({
+const targetRefSchema = strict({
   group: z.string().optional(),
   kind: z.string(),
   name: z.string(),
   namespace: z.string().optional(),
 });
 
-export const authorizationPolicySpecSchema = z.strictObject({
-  selector: z.strictObject({ matchLabels: z.record(z.string(), z.string()).optional() }).optional(),
+export const authorizationPolicySpecSchema = strict({
+  selector: strict({ matchLabels: z.record(z.string(), z.string()).optional() }).optional(),
   targetRef: targetRefSchema.optional(),
   targetRefs: z.array(targetRefSchema).optional(),
   rules: z.array(ruleSchema.nullable()).optional(),
   action: z.enum(["ALLOW", "DENY", "AUDIT", "CUSTOM"]).optional(),
-  provider: z.strictObject({ name: z.string() }).optional(),
+  provider: strict({ name: z.string() }).optional(),
 });
 
 export const metadataSchema = z.looseObject({
