@@ -20,7 +20,7 @@ export interface Origin {
 
 // ---------------------------------------------------------------- identity
 
-/** A parsed SPIFFE ID. `path` always starts with `/`. */
+/** A parsed SPIFFE ID. `path` starts with `/`, or is empty for a bare trust-domain ID (`spiffe://td`). */
 export interface SpiffeId {
   trustDomain: string;
   path: string;
