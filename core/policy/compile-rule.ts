@@ -128,11 +128,15 @@ function whenCond(key: string, values: string[] | undefined, notValues: string[]
   if (key.startsWith("request.auth.claims")) {
     const path = parseBracketPath(key.slice("request.auth.claims".length));
     if (!path) throw new DropRule();
+    const spaceDelimited = path.length === 1 && (path[0] === "scope" || path[0] === "permission");
     return fieldCond(f, true, ctx, (x) => {
       const m = stringMatcher(x);
       return (v) => {
         let c: unknown = v.req.auth?.claims;
         for (const seg of path) c = c && typeof c === "object" ? (c as Record<string, unknown>)[seg] : undefined;
+        // Istio's jwt filter turns the space-delimited `scope` and `permission` claims into lists
+        // (RequestAuthentication spaceDelimitedClaims' default) before authorization sees them.
+        if (spaceDelimited && typeof c === "string") c = c.split(" ").filter(Boolean);
         return v.req.auth !== undefined && claimMatches(c, m);
       };
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorizerFromYaml } from "./index.ts";
+import { authorizerFromYaml, compileAuthorizer } from "./index.ts";
 import type { AuthzRequest } from "./types.ts";
 
 const ap = (name: string, ns: string, spec: string) =>
@@ -48,8 +48,10 @@ describe("rules and specs", () => {
     expect(authorizerFromYaml(ap("none", "foo", "spec: {}")).check(httpbin()).decision).toBe("deny");
     expect(authorizerFromYaml(ap("all", "foo", "spec: {rules: [{}]}")).check(httpbin()).decision).toBe("allow");
   });
-  it("a DENY without rules matches nothing", () => {
-    expect(authorizerFromYaml(ap("d", "foo", "spec: {action: DENY}")).check(httpbin()).decision).toBe("allow");
+  it("a rule-less DENY is rejected on input, and matches nothing if it reaches the engine (as builder.go)", () => {
+    expect(() => authorizerFromYaml(ap("d", "foo", "spec: {action: DENY}"))).toThrow(/DENY action without `rules` is meaningless/);
+    const ir = { id: "foo/d", name: "d", namespace: "foo", action: "DENY" as const, selector: { namespace: "foo" }, rules: null };
+    expect(compileAuthorizer([ir]).check(httpbin()).decision).toBe("allow");
   });
   it("selector labels narrow the workloads; root namespace applies mesh-wide", () => {
     const y = ap("sel", "foo", `spec: {selector: {matchLabels: {app: other}}, action: DENY, rules: [{}]}`) +
@@ -119,6 +121,9 @@ describe("matching", () => {
     expect(one(`when: [{key: "request.headers[Version]", values: ["v1"]}]`, httpbin({ http: { method: "GET", path: "/", headers: { version: "v1" } } }))).toBe("allow");
     expect(one(`when: [{key: "request.auth.claims[groups]", values: ["admins"]}]`, withJwt)).toBe("allow");
     expect(one(`when: [{key: "request.auth.claims[nested][role]", values: ["op*"]}]`, withJwt)).toBe("allow");
+    const scoped = httpbin({ auth: { principal: "iss/sub", claims: { scope: "read write", other: "read write" } } });
+    expect(one(`when: [{key: "request.auth.claims[scope]", values: ["write"]}]`, scoped)).toBe("allow");
+    expect(one(`when: [{key: "request.auth.claims[other]", values: ["write"]}]`, scoped)).toBe("deny");
     expect(one(`when: [{key: "request.auth.principal", values: ["https://issuer.example/*"]}]`, withJwt)).toBe("allow");
     expect(one(`from: [{source: {requestPrincipals: ["*"]}}]`, httpbin())).toBe("deny");
     expect(one(`when: [{key: "request.auth.audiences", values: ["httpbin"]}]`, withJwt)).toBe("allow");
@@ -152,7 +157,8 @@ describe("bad input", () => {
   it("names file, line, object and field", () => {
     expect(bad(`spec:\n  rules:\n  - from:\n    - source: {ipBlocks: ["10.0.0.300/8"]}`)).toThrow(/p\.yaml:7:.*AuthorizationPolicy\/foo\/p: spec\.rules\[0\]\.from\[0\]\.source\.ipBlocks\[0\]: bad CIDR/);
     expect(bad(`spec: {rules: [{to: [{operation: {portz: ["1"]}}]}]}`)).toThrow(/spec\.rules\[0\]\.to\[0\]\.operation\.portz: unknown field "portz"/);
-    expect(bad(`spec: {action: CUSTOM}`)).toThrow(/must name a provider/);
+    expect(bad(`spec: {action: CUSTOM, rules: [{}]}`)).toThrow(/must name a provider/);
+    expect(bad(`spec: {action: CUSTOM, provider: {name: x}, rules: [{from: [{source: {principals: ["a"]}}]}]}`)).toThrow(/From.Principals is currently not supported with CUSTOM/);
     expect(bad(`spec: {rules: [{from: []}]}`)).toThrow(/`from` must not be empty/);
     expect(bad(`spec: {rules: [{to: [{operation: {ports: ["http"]}}]}]}`)).toThrow(/bad port/);
     expect(bad(`spec: {rules: [{to: [{operation: {paths: ["/{**}/{*}"]}}]}]}`)).toThrow(/not the last operator/);

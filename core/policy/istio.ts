@@ -102,7 +102,9 @@ export function authorizationPolicyFromIstio(obj: unknown, ctx: ConvertContext =
   const spec = p.spec ?? {};
   const action = spec.action ?? "ALLOW";
 
-  if (action === "CUSTOM" && !spec.provider?.name) report("error", ["spec", "provider"], "a CUSTOM policy must name a provider");
+  if ((action === "CUSTOM" || action === "DENY") && spec.rules === undefined) {
+    report("error", ["spec", "rules"], `${action} action without \`rules\` is meaningless as it will never be triggered; add an empty rule \`{}\` if you want it triggered for every request`);
+  } else if (action === "CUSTOM" && !spec.provider?.name) report("error", ["spec", "provider"], "a CUSTOM policy must name a provider");
   if (action !== "CUSTOM" && spec.provider) report("error", ["spec", "provider"], `provider must not be set for action ${action}`);
   const targetRefs = spec.targetRefs ?? (spec.targetRef ? [spec.targetRef] : undefined);
   if (spec.selector && targetRefs) report("error", ["spec", "selector"], "selector and targetRef(s) are mutually exclusive");
@@ -115,6 +117,8 @@ export function authorizationPolicyFromIstio(obj: unknown, ctx: ConvertContext =
       report("error", at, "rule must not be null");
       return;
     }
+    if (action === "CUSTOM") checkCustomRule(rule, at, report);
+    if (action === "DENY") warnHttpOnlyDeny(rule, at, report);
     const converted = convertRule(rule, at, report);
     if (converted) rules!.push(converted);
   });
@@ -135,6 +139,35 @@ export function authorizationPolicyFromIstio(obj: unknown, ctx: ConvertContext =
     },
     diagnostics,
   };
+}
+
+/** Istio supports only operation, IP and non-identity conditions in CUSTOM rules (validation.go). */
+function checkCustomRule(rule: IstioRule, at: ReadonlyArray<PropertyKey>, report: Report): void {
+  const unsupported = ["principals", "notPrincipals", "namespaces", "notNamespaces", "serviceAccounts", "notServiceAccounts", "requestPrincipals", "notRequestPrincipals"] as const;
+  (rule.from ?? []).forEach((f, i) => {
+    for (const k of unsupported) {
+      if (f.source?.[k]?.length) report("error", [...at, "from", i, "source", k], `From.${k[0]!.toUpperCase()}${k.slice(1)} is currently not supported with CUSTOM action`);
+    }
+  });
+  (rule.when ?? []).forEach((c, i) => {
+    if (["source.namespace", "source.serviceAccount", "source.principal"].includes(c.key) || c.key.startsWith("request.auth.")) {
+      report("error", [...at, "when", i, "key"], `${c.key} is currently not supported with CUSTOM action`);
+    }
+  });
+}
+
+/** Istio's warning: a DENY rule with only HTTP attributes denies all TCP traffic in its scope. */
+function warnHttpOnlyDeny(rule: IstioRule, at: ReadonlyArray<PropertyKey>, report: Report): void {
+  const from = rule.from ?? [];
+  const to = rule.to ?? [];
+  const tcpInFrom = from.some((f) => {
+    const s = f.source ?? {};
+    return !!(s.principals || s.notPrincipals || s.ipBlocks || s.notIpBlocks || s.namespaces || s.notNamespaces || s.remoteIpBlocks || s.notRemoteIpBlocks || s.serviceAccounts || s.notServiceAccounts);
+  });
+  const tcpInTo = to.some((t) => !!(t.operation?.ports || t.operation?.notPorts));
+  if ((from.length > 0 && to.length === 0 && !tcpInFrom) || (to.length > 0 && !tcpInTo)) {
+    report("warning", at, "this DENY rule uses only HTTP attributes, so it denies all traffic to TCP ports in its scope; name the port explicitly");
+  }
 }
 
 type Report = (severity: Diagnostic["severity"], path: ReadonlyArray<PropertyKey>, message: string) => void;
@@ -180,8 +213,8 @@ function convertRule(rule: IstioRule, at: ReadonlyArray<PropertyKey>, report: Re
     for (const [k, v] of Object.entries(s)) checkValues(v, [...here, k], report);
     for (const k of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"] as const) checkValues(s[k], [...here, k], report, cidrCheck);
     for (const k of ["serviceAccounts", "notServiceAccounts"] as const) checkValues(s[k], [...here, k], report, serviceAccountCheck);
-    if ((s.serviceAccounts?.length || s.notServiceAccounts?.length) && (s.principals?.length || s.notPrincipals?.length)) {
-      report("error", here, "cannot set serviceAccounts and principals at the same time");
+    if ((s.serviceAccounts?.length || s.notServiceAccounts?.length) && (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length)) {
+      report("error", here, "cannot set serviceAccounts with namespaces or principals");
     }
     const m: SourceMatch = {};
     const set = <K extends keyof SourceMatch>(k: K, v: FieldMatch | undefined) => v && (m[k] = v);

@@ -44,7 +44,12 @@ const policy = (actions: readonly string[] = ["ALLOW", "DENY", "AUDIT", "CUSTOM"
     ns: pick(["foo", "istio-system"]),
     selector: fc.option(pick(["x", "y"]), { nil: undefined }),
     rules: fc.option(fc.array(rule, { maxLength: 3 }), { nil: undefined }),
-  }).map(({ action, ns, selector, rules }) => toIr({
+  }).map(({ action, ns, selector, rules: generated }) => {
+    // Istio rejects rule-less DENY/CUSTOM and identity fields in CUSTOM rules; generate only valid policies.
+    let rules = generated;
+    if ((action === "DENY" || action === "CUSTOM") && !rules?.length) rules = [{}];
+    if (action === "CUSTOM") rules = rules!.map(stripIdentity);
+    return toIr({
     apiVersion: "security.istio.io/v1",
     kind: "AuthorizationPolicy",
     metadata: { name: `p${counter++}`, namespace: ns },
@@ -54,7 +59,18 @@ const policy = (actions: readonly string[] = ["ALLOW", "DENY", "AUDIT", "CUSTOM"
       ...(selector ? { selector: { matchLabels: { app: selector } } } : {}),
       ...(rules ? { rules } : {}),
     },
-  }));
+  });
+  });
+
+type GenRule = { from?: { source: Record<string, unknown> }[]; to?: unknown[]; when?: { key: string }[] };
+function stripIdentity(r: GenRule): GenRule {
+  const from = r.from?.map((f) => {
+    const { principals: _a, notPrincipals: _b, namespaces: _c, requestPrincipals: _d, ...rest } = f.source;
+    const kept = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    return { source: Object.keys(kept).length ? kept : { ipBlocks: ["10.0.0.0/8"] } };
+  });
+  return { ...r, ...(from ? { from } : {}) };
+}
 
 function toIr(obj: unknown): AuthzPolicy {
   const r = authorizationPolicyFromIstio(obj);
