@@ -57,7 +57,7 @@ function fieldCond(
   const pos = build(f.values);
   const neg = build(f.notValues);
   if (pos.length === 0 && neg.length === 0) return null;
-  const anyOf = (ts: Test[]): Test => (ts.length === 1 ? ts[0]! : (v) => ts.some((t) => t(v)));
+  const anyOf = (ts: Test[]): Test => (ts.length === 1 ? ts[0]! : or(ts));
   const p = pos.length ? anyOf(pos) : null;
   const n = neg.length ? anyOf(neg) : null;
   const test: Test = p && n ? (v) => p(v) && !n(v) : p ? p : (v) => !n!(v);
@@ -162,8 +162,18 @@ function all(conds: (Cond | null)[], forTcp: boolean, action: AuthzAction): Test
   return out;
 }
 
-const and = (ts: Test[]): Test => (ts.length === 0 ? () => true : ts.length === 1 ? ts[0]! : (v) => ts.every((t) => t(v)));
-const or = (ts: Test[]): Test => (ts.length === 1 ? ts[0]! : (v) => ts.some((t) => t(v)));
+function and(ts: Test[]): Test {
+  if (ts.length === 0) return () => true;
+  if (ts.length === 1) return ts[0]!;
+  if (ts.length === 2) { const [a, b] = ts as [Test, Test]; return (v) => a(v) && b(v); }
+  if (ts.length === 3) { const [a, b, c] = ts as [Test, Test, Test]; return (v) => a(v) && b(v) && c(v); }
+  return (v) => { for (let i = 0; i < ts.length; i++) if (!ts[i]!(v)) return false; return true; };
+}
+function or(ts: Test[]): Test {
+  if (ts.length === 1) return ts[0]!;
+  if (ts.length === 2) { const [a, b] = ts as [Test, Test]; return (v) => a(v) || b(v); }
+  return (v) => { for (let i = 0; i < ts.length; i++) if (ts[i]!(v)) return true; return false; };
+}
 
 /** Compiles a rule into HTTP and TCP predicates (null = never matches). */
 export function compileRule(rule: AuthzRule, index: number, ctx: RuleContext): CompiledRule {

@@ -7,7 +7,7 @@
  * namespace apply mesh-wide. Within one action, the first match in (namespace, name, rule) order is
  * reported as the deciding policy.
  */
-import type { AuthzAction, AuthzPolicy } from "../ir/model.ts";
+import type { AuthzAction, AuthzPolicy, AuthzRule } from "../ir/model.ts";
 import { compileRule, type CompiledRule } from "./compile-rule.ts";
 import { RequestView } from "./request-view.ts";
 import type { Authorizer, AuthzRequest, CheckOptions, Decision, EngineOptions, PathNormalization } from "./types.ts";
@@ -21,6 +21,84 @@ interface CompiledPolicy {
   labels: [string, string][] | null;
   targetServices: string[] | null;
   rules: CompiledRule[];
+  index: RuleIndex;
+}
+
+/**
+ * Rules bucketed so a check scans only those that can match: by exact source principal, else by the
+ * literal first path segment of every positive path (HTTP only), else in `rest`. Each rule sits in one
+ * bucket; `firstMatch` merges the candidate buckets by rule index, so the first match is the same as a
+ * linear scan's. TCP traffic scans all rules.
+ */
+interface RuleIndex {
+  byPrincipal: Map<string, CompiledRule[]>;
+  bySegment: Map<string, CompiledRule[]>;
+  rest: CompiledRule[];
+}
+
+const EMPTY: CompiledRule[] = [];
+/** Shared empty list for decisions without audits; never mutated (replaced on first push). */
+const NO_AUDITS = Object.freeze([]) as unknown as string[];
+
+function exactPrincipals(rule: AuthzRule, expand: (v: string) => string[]): string[] | null {
+  if (rule.from.length === 0) return null;
+  const out: string[] = [];
+  for (const s of rule.from) {
+    const f = s.principals;
+    if (!f?.values?.length) return null;
+    for (const v of f.values) {
+      if (v.includes("*")) return null;
+      for (const e of expand(v)) out.push("spiffe://" + e);
+    }
+  }
+  return out;
+}
+
+function firstSegmentOf(value: string): string | null {
+  if (!value.startsWith("/")) return null;
+  const slash = value.indexOf("/", 1);
+  const seg = slash < 0 ? value.slice(1) : value.slice(1, slash);
+  if (slash < 0 && value.endsWith("*")) return null;
+  if (seg === "" || seg.includes("*") || seg.includes("{")) return null;
+  return seg;
+}
+
+function firstSegments(rule: AuthzRule): string[] | null {
+  if (rule.to.length === 0) return null;
+  const out: string[] = [];
+  for (const o of rule.to) {
+    const f = o.paths;
+    if (!f?.values?.length) return null;
+    for (const v of f.values) {
+      const seg = firstSegmentOf(v);
+      if (seg === null) return null;
+      out.push(seg);
+    }
+  }
+  return out;
+}
+
+function buildIndex(rules: readonly AuthzRule[], compiled: CompiledRule[], expand: (v: string) => string[]): RuleIndex {
+  const idx: RuleIndex = { byPrincipal: new Map(), bySegment: new Map(), rest: [] };
+  const add = (m: Map<string, CompiledRule[]>, k: string, r: CompiledRule) => {
+    const l = m.get(k) ?? [];
+    if (l[l.length - 1] !== r) l.push(r);
+    m.set(k, l);
+  };
+  compiled.forEach((c, i) => {
+    const r = rules[i]!;
+    const ps = exactPrincipals(r, expand);
+    if (ps) { for (const p of ps) add(idx.byPrincipal, p, c); return; }
+    const segs = firstSegments(r);
+    if (segs) { for (const s of segs) add(idx.bySegment, s, c); return; }
+    idx.rest.push(c);
+  });
+  return idx;
+}
+
+function segmentOfPath(path: string): string {
+  const slash = path.indexOf("/", 1);
+  return slash < 0 ? path.slice(1) : path.slice(1, slash);
 }
 
 function principalParts(p: string): string[] | null {
@@ -59,6 +137,7 @@ function sortKey(p: AuthzPolicy): string {
 export function compileAuthorizer(policies: readonly AuthzPolicy[], options: EngineOptions = {}): Authorizer {
   const rootNamespace = options.rootNamespace ?? "istio-system";
   const mode: PathNormalization = options.pathNormalization ?? "BASE";
+  const useIndex = options.ruleIndex !== false;
   const expandPrincipal = createPrincipalExpander(options.trustDomain ?? "cluster.local", options.trustDomainAliases ?? []);
   const sorted = [...policies].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
   const byNamespace = new Map<string, CompiledPolicy[]>();
@@ -71,13 +150,18 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
       dryRun: p.dryRun === true,
       labels: p.selector.matchLabels && Object.keys(p.selector.matchLabels).length ? Object.entries(p.selector.matchLabels) : null,
       targetServices: p.selector.targetRefs?.map((t) => t.name) ?? null,
-      rules: (p.rules ?? []).map((r, i) => compileRule(r, i, { action: p.action, policyNamespace: p.namespace, expandPrincipal })),
+      rules: [],
+      index: { byPrincipal: new Map(), bySegment: new Map(), rest: [] },
     };
+    cp.rules = (p.rules ?? []).map((r, i) => compileRule(r, i, { action: p.action, policyNamespace: p.namespace, expandPrincipal }));
+    cp.index = buildIndex(p.rules ?? [], cp.rules, expandPrincipal);
     const list = byNamespace.get(p.namespace) ?? [];
     list.push(cp);
     byNamespace.set(p.namespace, list);
   }
   const root = byNamespace.get(rootNamespace) ?? [];
+  /** Policies that may apply to a destination namespace (root's first), built once per namespace. */
+  const candidatesByNamespace = new Map<string, CompiledPolicy[]>();
 
   const applies = (p: CompiledPolicy, req: AuthzRequest): boolean => {
     if (p.targetServices) return req.destination.service !== undefined && p.targetServices.includes(req.destination.service);
@@ -90,11 +174,30 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
 
   /** Index of the first matching rule, or -1. */
   const firstMatch = (p: CompiledPolicy, view: RequestView): number => {
-    for (const r of p.rules) {
-      const t = view.isHttp ? r.http : r.tcp;
-      if (t && t(view)) return r.index;
+    if (!view.isHttp || !useIndex) {
+      if (view.isHttp) {
+        for (const r of p.rules) if (r.http && r.http(view)) return r.index;
+        return -1;
+      }
+      for (const r of p.rules) if (r.tcp && r.tcp(view)) return r.index;
+      return -1;
     }
-    return -1;
+    const a = view.principal !== undefined ? (p.index.byPrincipal.get(view.principal) ?? EMPTY) : EMPTY;
+    const path = view.path;
+    const b = path !== null && p.index.bySegment.size ? (p.index.bySegment.get(segmentOfPath(path)) ?? EMPTY) : EMPTY;
+    const c = p.index.rest;
+    let i = 0, j = 0, k = 0;
+    // Three-way merge in rule order: the first match is the lowest index, as in a linear scan.
+    for (;;) {
+      const ra = i < a.length ? a[i]!.index : Infinity;
+      const rb = j < b.length ? b[j]!.index : Infinity;
+      const rc = k < c.length ? c[k]!.index : Infinity;
+      let r: CompiledRule;
+      if (ra <= rb && ra <= rc) { if (ra === Infinity) return -1; r = a[i++]!; }
+      else if (rb <= rc) r = b[j++]!;
+      else r = c[k++]!;
+      if (r.http && r.http(view)) return r.index;
+    }
   };
 
   return {
@@ -102,17 +205,21 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
     check(request: AuthzRequest, opts: CheckOptions = {}): Decision {
       const view = new RequestView(request, mode);
       const ns = request.destination.namespace;
-      const candidates = ns === rootNamespace ? root : [...root, ...(byNamespace.get(ns) ?? [])];
+      let candidates = candidatesByNamespace.get(ns);
+      if (!candidates) {
+        candidates = ns === rootNamespace ? root : [...root, ...(byNamespace.get(ns) ?? [])];
+        if (candidatesByNamespace.size < 10_000) candidatesByNamespace.set(ns, candidates);
+      }
       let custom: { p: CompiledPolicy; rule: number } | null = null;
       let deny: { p: CompiledPolicy; rule: number } | null = null;
       let allow: { p: CompiledPolicy; rule: number } | null = null;
       let allowApplies = false;
-      const audits: string[] = [];
-      const dryRun: { policy: string; action: AuthzAction; matched: boolean }[] = [];
+      let audits: string[] = NO_AUDITS;
+      let dryRun: { policy: string; action: AuthzAction; matched: boolean }[] | null = null;
       for (const p of candidates) {
         if (!applies(p, request)) continue;
         if (p.dryRun) {
-          dryRun.push({ policy: p.id, action: p.action, matched: firstMatch(p, view) >= 0 });
+          (dryRun ??= []).push({ policy: p.id, action: p.action, matched: firstMatch(p, view) >= 0 });
           continue;
         }
         switch (p.action) {
@@ -132,7 +239,7 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
             break;
           }
           case "AUDIT": {
-            if (firstMatch(p, view) >= 0) audits.push(p.id);
+            if (firstMatch(p, view) >= 0) (audits === NO_AUDITS ? (audits = []) : audits).push(p.id);
             break;
           }
           case "CUSTOM": {
@@ -144,27 +251,33 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
           }
         }
       }
-      const base = {
-        audit: audits.length > 0,
-        auditPolicies: audits,
-        custom: custom?.p.provider ?? null,
-        customPolicy: custom?.p.id ?? null,
-        ...(dryRun.length ? { dryRun } : {}),
-        ...(view.isHttp ? { normalizedPath: view.path ?? undefined } : {}),
+      const normalizedPath = view.isHttp ? (view.path ?? undefined) : undefined;
+      const make = (decision: "allow" | "deny", policy: string | null, rule: number | null, action: AuthzAction | null, reason: string): Decision => {
+        const d: Decision = {
+          decision, policy, rule, action,
+          audit: audits.length > 0,
+          auditPolicies: audits,
+          custom: custom?.p.provider ?? null,
+          customPolicy: custom?.p.id ?? null,
+          reason,
+        };
+        if (dryRun) d.dryRun = dryRun;
+        if (view.isHttp) d.normalizedPath = normalizedPath;
+        return d;
       };
       if (custom && opts.customDecision === "deny") {
-        return { ...base, decision: "deny", policy: custom.p.id, rule: custom.rule, action: "CUSTOM", reason: `CUSTOM policy ${custom.p.id} rule ${custom.rule} matched and provider "${custom.p.provider}" denied` };
+        return make("deny", custom.p.id, custom.rule, "CUSTOM", `CUSTOM policy ${custom.p.id} rule ${custom.rule} matched and provider "${custom.p.provider}" denied`);
       }
       if (deny) {
-        return { ...base, decision: "deny", policy: deny.p.id, rule: deny.rule, action: "DENY", reason: `DENY policy ${deny.p.id} rule ${deny.rule} matched` };
+        return make("deny", deny.p.id, deny.rule, "DENY", `DENY policy ${deny.p.id} rule ${deny.rule} matched`);
       }
       if (!allowApplies) {
-        return { ...base, decision: "allow", policy: null, rule: null, action: null, reason: "no ALLOW policy applies to the workload" };
+        return make("allow", null, null, null, "no ALLOW policy applies to the workload");
       }
       if (allow) {
-        return { ...base, decision: "allow", policy: allow.p.id, rule: allow.rule, action: "ALLOW", reason: `ALLOW policy ${allow.p.id} rule ${allow.rule} matched` };
+        return make("allow", allow.p.id, allow.rule, "ALLOW", `ALLOW policy ${allow.p.id} rule ${allow.rule} matched`);
       }
-      return { ...base, decision: "deny", policy: null, rule: null, action: null, reason: "ALLOW policies apply to the workload and none matched" };
+      return make("deny", null, null, null, "ALLOW policies apply to the workload and none matched");
     },
   };
 }

@@ -66,8 +66,13 @@ export function stripQuery(target: string): string {
   return target.slice(0, end);
 }
 
+/** A path without these needs no normalization in any mode (the common case: skip the work). */
+// eslint-disable-next-line no-control-regex
+const NEEDS_WORK = /[%\\?#\u0000-\u001f\u007f]|\/\.\.?(?:\/|$)|\/\//;
+
 /** Normalizes a request target's path for matching; null when the path is malformed. */
 export function normalizePath(target: string, mode: PathNormalization = "BASE"): string | null {
+  if (target.charCodeAt(0) === 47 && !NEEDS_WORK.test(target)) return target;
   let p = stripQuery(target);
   if (!p.startsWith("/")) return null;
   // eslint-disable-next-line no-control-regex

@@ -147,6 +147,14 @@ describe("policy engine properties", () => {
     }));
   });
 
+  it("the rule index decides exactly as a linear scan of every rule", () => {
+    fc.assert(fc.property(fc.array(policy(), { maxLength: 8 }), request, (ps, req) => {
+      const indexed = compileAuthorizer(ps).check(req);
+      const linear = compileAuthorizer(ps, { ruleIndex: false }).check(req);
+      expect(indexed).toEqual(linear);
+    }), { numRuns: 300 });
+  });
+
   it("a CUSTOM provider that denies can only turn allow into deny", () => {
     fc.assert(fc.property(policies, request, (ps, req) => {
       const allowed = compileAuthorizer(ps).check(req, { customDecision: "allow" });

@@ -59,6 +59,8 @@ export interface EngineOptions {
   trustDomainAliases?: string[];
   /** Default `BASE` (Istio's default): RFC 3986 normalization, dot segments resolved, `%2F`/`%5C` kept encoded. */
   pathNormalization?: PathNormalization;
+  /** Bucket rules by principal and path segment (default true). `false` scans every rule: for tests and debugging. */
+  ruleIndex?: boolean;
 }
 
 /** What the engine decided, and why. */
