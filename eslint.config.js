@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 const portableMessage = "core/ and plugins/ are runtime-neutral: use Web-standard APIs and receive platform functions by injection.";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "**/*.js", "**/*.mjs", "**/*.cjs", ".weft/**"] },
+  { ignores: ["node_modules/**", "dist/**", "gen/**", "**/*.js", "**/*.mjs", "**/*.cjs", ".weft/**"] },
   {
     files: ["**/*.ts"],
     languageOptions: { parser: tseslint.parser },
