@@ -67,7 +67,6 @@ export function stripQuery(target: string): string {
 }
 
 /** A path without these needs no normalization in any mode (the common case: skip the work). */
-// eslint-disable-next-line no-control-regex
 const NEEDS_WORK = /[%\\?#\u0000-\u001f\u007f]|\/\.\.?(?:\/|$)|\/\//;
 
 /** Normalizes a request target's path for matching; null when the path is malformed. */
@@ -75,7 +74,6 @@ export function normalizePath(target: string, mode: PathNormalization = "BASE"):
   if (target.charCodeAt(0) === 47 && !NEEDS_WORK.test(target)) return target;
   let p = stripQuery(target);
   if (!p.startsWith("/")) return null;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(p)) return null;
   if (mode === "NONE") return p;
   if (/%00/.test(p)) return null;
