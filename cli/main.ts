@@ -11,6 +11,9 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[], io: 
 const commands: Record<string, Command> = {
   validate: { summary: "validate resource files (Istio and weft kinds)", load: () => import("./commands/validate.ts") },
   authz: { summary: "authz check: decide a request against policies", load: () => import("./commands/authz.ts") },
+  proxy: { summary: "run the data-plane proxy (--config FILE, or --listen/--upstream)", load: () => import("./commands/proxy.ts") },
+  translate: { summary: "translate policies and routes between consul, istio and weft", load: () => import("./commands/translate.ts") },
+  control: { summary: "run the control plane: config store, CA, registry, admin API and UI", load: () => import("./commands/control.ts") },
 };
 
 /** Registers a subcommand (used by later features: proxy, control, demo, ...). */
