@@ -1,0 +1,71 @@
+/**
+ * @module proxy/node/admin
+ * The admin listener, with Envoy's paths: `/ready` (200 LIVE, 503 DRAINING), `/config_dump` (the
+ * active config as JSON), `/clusters` (hosts with health, weight and requests in flight, one line per
+ * fact as Envoy prints them) and `/stats/prometheus`. Bind it to loopback.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Snapshot } from "../snapshot.ts";
+import type { StatsRegistry } from "../stats.ts";
+
+export interface AdminSource {
+  snapshot(): Snapshot | undefined;
+  stats: StatsRegistry;
+  draining(): boolean;
+}
+
+export interface AdminServer {
+  address(): AddressInfo;
+  close(): Promise<void>;
+}
+
+export async function startAdmin(address: string, port: number, src: AdminSource): Promise<AdminServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const send = (status: number, body: string, type = "text/plain; charset=utf-8") => {
+      res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+      res.end(body);
+    };
+    const snap = src.snapshot();
+    switch (path) {
+      case "/ready":
+        if (src.draining()) return send(503, "DRAINING\n");
+        return snap ? send(200, "LIVE\n") : send(503, "PRE_INITIALIZING\n");
+      case "/config_dump":
+        return send(200, JSON.stringify(snap?.config ?? null, null, 2) + "\n", "application/json");
+      case "/clusters": {
+        const lines: string[] = [];
+        for (const c of snap?.clusters.all() ?? []) {
+          lines.push(`${c.name}::default_priority::max_connections::${c.maxConnections}`);
+          lines.push(`${c.name}::default_priority::max_pending_requests::${c.maxPendingRequests}`);
+          for (const h of c.hosts) {
+            const p = `${c.name}::${h.key}`;
+            lines.push(`${p}::health_flags::${h.usable ? "healthy" : h.health}`, `${p}::weight::${h.weight}`, `${p}::rq_active::${h.activeRequests}`);
+          }
+        }
+        return send(200, lines.join("\n") + "\n");
+      }
+      case "/stats/prometheus":
+        return send(200, src.stats.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+      case "/":
+        return send(200, "/ready\n/config_dump\n/clusters\n/stats/prometheus\n");
+      default:
+        return send(404, "not found\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    address: () => server.address() as AddressInfo,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * @module proxy/node/h2-upstream
+ * HTTP/2 cleartext (prior knowledge) to upstream hosts: one multiplexed session per host, reopened when
+ * it closes or receives GOAWAY. Used for `http2` and `grpc` clusters: request and response bodies
+ * stream both ways and trailers (`grpc-status`, `grpc-message`) pass through. Flags: UF when the session
+ * never connected, UC when the stream was reset, UT on the route timeout.
+ */
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { connect as netConnect } from "node:net";
+import type { ClusterRuntime } from "../cluster/cluster-manager.ts";
+import type { UpstreamHost } from "../cluster/host.ts";
+import type { Exchange } from "./exchange.ts";
+import { upstreamHeaderObject } from "./headers.ts";
+
+interface Session {
+  s: ClientHttp2Session;
+  connected: boolean;
+}
+
+export class H2Pool {
+  readonly host: UpstreamHost;
+  private current: Session | null = null;
+  private closed = false;
+
+  constructor(host: UpstreamHost) {
+    this.host = host;
+  }
+
+  dispatch(ex: Exchange): void {
+    const cluster = ex.cluster as ClusterRuntime;
+    let sess = this.current;
+    if (sess === null || sess.s.closed || sess.s.destroyed) sess = this.open(cluster);
+    const headers: Record<string, string | string[]> = {
+      ...upstreamHeaderObject(ex.rawHeaders, ex.info.connectionTokens),
+      ":method": ex.method,
+      ":path": ex.upstreamTarget,
+      ":authority": ex.upstreamAuthority,
+      ":scheme": "http",
+    };
+    if (ex.info.teTrailers) headers.te = "trailers";
+    if (ex.forwardedFor !== undefined) headers["x-forwarded-for"] = ex.forwardedFor;
+    if (!ex.info.forwardedProto) headers["x-forwarded-proto"] = ex.scheme;
+    if (ex.requestId !== undefined) headers["x-request-id"] = ex.requestId;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = sess.s.request(headers, { endStream: !ex.hasBody });
+    } catch (err) {
+      ex.onUpstreamError(sess.connected ? "UC" : "UF", (err as Error).message);
+      return;
+    }
+    new H2Exchange(ex, stream, sess);
+  }
+
+  private open(cluster: ClusterRuntime): Session {
+    const host = this.host.address.includes(":") ? `[${this.host.address}]` : this.host.address;
+    const s = connect(`http://${host}:${this.host.port}`, { peerMaxConcurrentStreams: 1000, createConnection: () => netConnect({ host: this.host.address, port: this.host.port, noDelay: true }) });
+    const sess: Session = { s, connected: false };
+    this.current = sess;
+    const timer = cluster.connectTimeoutMs > 0
+      ? setTimeout(() => { if (!sess.connected) s.destroy(new Error("upstream connect timeout")); }, cluster.connectTimeoutMs).unref()
+      : undefined;
+    s.on("connect", () => {
+      sess.connected = true;
+      if (timer) clearTimeout(timer);
+    });
+    const forget = () => {
+      if (this.current === sess) this.current = null;
+    };
+    s.on("goaway", forget);
+    s.on("close", forget);
+    s.on("error", forget);
+    s.unref();
+    return sess;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.current?.s.close();
+    this.current = null;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** The upstream half of one exchange over an HTTP/2 stream. */
+class H2Exchange {
+  private trailers: Record<string, string | string[]> | undefined;
+  private ended = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly ex: Exchange, private readonly stream: ClientHttp2Stream, private readonly sess: Session) {
+    ex.h2stream = stream;
+    ex.cancelUpstream = () => this.cancel();
+    const ms = ex.route!.timeoutMs;
+    if (ms > 0) this.timer = setTimeout(() => this.onTimeout(), ms);
+    stream.on("response", (h) => this.onResponse(h));
+    stream.on("data", (chunk: Buffer) => {
+      ex.onUpstreamData(chunk);
+      ex.flushPending();
+    });
+    stream.on("trailers", (t) => (this.trailers = stripPseudo(t)));
+    stream.on("end", () => this.onEnd());
+    stream.on("error", (err: Error) => this.onFail(err.message));
+    stream.on("close", () => {
+      if (!this.ended) this.onFail(`upstream stream closed (code ${stream.rstCode ?? 0})`);
+    });
+    if (ex.hasBody) {
+      ex.req.pipe(stream);
+      ex.req.on("end", () => (ex.requestDone = true));
+    } else ex.requestDone = true;
+  }
+
+  private onResponse(h: IncomingHttpHeaders): void {
+    const status = Number(h[":status"]);
+    const raw: string[] = [];
+    for (const [k, v] of Object.entries(h)) {
+      if (k.charCodeAt(0) === 58 || v === undefined) continue;
+      if (Array.isArray(v)) for (const x of v) raw.push(k, x);
+      else raw.push(k, String(v));
+    }
+    this.ex.onUpstreamHeaders(status, raw);
+  }
+
+  private onEnd(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ex.status === 0) {
+      this.ex.onUpstreamError("UC", "upstream stream ended without a response");
+      return;
+    }
+    this.ex.onUpstreamEnd(this.trailers);
+  }
+
+  private onFail(message: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.ex.onUpstreamError(this.sess.connected ? "UC" : "UF", message);
+  }
+
+  private onTimeout(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stream.close(constants.NGHTTP2_CANCEL);
+    this.ex.onUpstreamError("UT", "upstream request timeout");
+  }
+
+  private cancel(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+}
+
+function stripPseudo(h: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (k.charCodeAt(0) !== 58 && v !== undefined) out[k] = v;
+  return out;
+}

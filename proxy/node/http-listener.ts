@@ -1,0 +1,145 @@
+/**
+ * @module proxy/node/http-listener
+ * An HTTP listener on Node: node:http for HTTP/1.1 (llhttp parsing, keep-alive, pipelining handled in
+ * order, 100-continue answered by the proxy, 431 for oversized heads) and node:http2 for h2c with prior
+ * knowledge. With codec `auto` one port serves both: the first bytes of a connection are compared with
+ * the HTTP/2 preface and the socket is handed to the matching server. `Upgrade` requests (WebSocket)
+ * are tunnelled. The listener's state (snapshot and listener runtime) is swapped on reload; requests
+ * read it once when they start.
+ */
+import { createServer as createH1Server, type IncomingMessage, type Server as H1Server, type ServerResponse } from "node:http";
+import { createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
+import { handleRequest, type HttpListenerState } from "./exchange.ts";
+import { handleUpgrade } from "./upgrade.ts";
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+export interface HttpListener {
+  state: HttpListenerState;
+  readonly codec: string;
+  address(): AddressInfo;
+  /** Applies connection settings from a new listener config. */
+  update(state: HttpListenerState): void;
+  /** Stops accepting; idle keep-alive connections close now, HTTP/2 sessions get GOAWAY. */
+  stopAccepting(): Promise<void>;
+  /** Closes every remaining connection. */
+  destroy(): void;
+}
+
+export async function startHttpListener(initial: HttpListenerState): Promise<HttpListener> {
+  const cfg = initial.listener.config;
+  const codec = initial.listener.http.codec;
+  const sessions = new Set<ServerHttp2Session>();
+  const sniffing = new Set<Socket>();
+  let h1: H1Server | undefined;
+  let h2: Http2Server | undefined;
+
+  const handle: HttpListener = {
+    state: initial,
+    codec,
+    address: () => front.address() as AddressInfo,
+    update(state) {
+      handle.state = state;
+      if (h1) applyH1Settings(h1, state);
+    },
+    stopAccepting() {
+      // Resolves once the port is released; open connections are the caller's to wait for or destroy.
+      const closed = new Promise<void>((resolve) => {
+        front.close(() => resolve());
+        setImmediate(resolve);
+      });
+      h1?.closeIdleConnections();
+      for (const s of sessions) s.close();
+      for (const s of sniffing) s.destroy(); // connected but no request yet
+      return closed;
+    },
+    destroy() {
+      h1?.closeAllConnections();
+      for (const s of sessions) s.destroy();
+      for (const s of sniffing) s.destroy();
+    },
+  };
+
+  if (codec !== "http2") {
+    h1 = createH1Server({
+      noDelay: true,
+      maxHeaderSize: initial.listener.http.maxRequestHeadersBytes,
+      requestTimeout: 0,
+      // How often node:http checks the header timeout (its default, 30 s, would let slow clients linger).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, initial.listener.http.requestHeadersTimeoutMs / 2)),
+    },
+      (req: IncomingMessage, res: ServerResponse) => handleRequest(handle.state, req, res, false));
+    applyH1Settings(h1, initial);
+    h1.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(handle.state, req, socket, head));
+  }
+  if (codec !== "http1") {
+    h2 = createH2Server({ settings: { maxHeaderListSize: initial.listener.http.maxRequestHeadersBytes } },
+      (req: Http2ServerRequest, res: Http2ServerResponse) => handleRequest(handle.state, req, res, true));
+    h2.on("session", (s: ServerHttp2Session) => {
+      sessions.add(s);
+      s.on("close", () => sessions.delete(s));
+      if (handle.state.ctx.draining) s.close();
+    });
+  }
+
+  let front: NetServer;
+  if (codec === "http1") front = h1!;
+  else if (codec === "http2") front = h2!;
+  else {
+    front = createNetServer({ noDelay: true }, (socket) => {
+      sniffing.add(socket);
+      sniff(socket, h1!, h2!, sniffing);
+    });
+  }
+  await new Promise<void>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(cfg.port, cfg.address, () => {
+      front.off("error", reject);
+      resolve();
+    });
+  });
+  // node:http tracks connections (for header/request timeouts and closeIdleConnections) from its
+  // 'listening' event; when the sniffer listens on its behalf, start that tracking by hand.
+  if (h1 && front !== h1) h1.emit("listening");
+  return handle;
+}
+
+function applyH1Settings(h1: H1Server, state: HttpListenerState): void {
+  const http = state.listener.http;
+  h1.headersTimeout = http.requestHeadersTimeoutMs;
+  h1.keepAliveTimeout = http.idleTimeoutMs;
+}
+
+/** Reads until the bytes either match the HTTP/2 preface or differ from it, then hands the socket over. */
+function sniff(socket: Socket, h1: H1Server, h2: Http2Server, sniffing: Set<Socket>): void {
+  let seen: Buffer | undefined;
+  const onData = (chunk: Buffer) => {
+    const buf = seen ? Buffer.concat([seen, chunk]) : chunk;
+    const n = Math.min(buf.length, PREFACE.length);
+    const isPrefix = buf.subarray(0, n).equals(PREFACE.subarray(0, n));
+    if (isPrefix && n < PREFACE.length) {
+      seen = buf;
+      return;
+    }
+    socket.off("data", onData);
+    socket.off("error", onError);
+    socket.off("close", onClose);
+    sniffing.delete(socket);
+    socket.pause();
+    socket.unshift(buf);
+    if (isPrefix) {
+      // http2 takes the bytes already buffered in the socket and then reads the handle itself;
+      // resuming here would let the JS stream steal (and drop) what follows.
+      h2.emit("connection", socket);
+    } else {
+      h1.emit("connection", socket);
+      socket.resume();
+    }
+  };
+  const onError = () => socket.destroy();
+  const onClose = () => sniffing.delete(socket);
+  socket.on("data", onData);
+  socket.on("error", onError);
+  socket.on("close", onClose);
+}
