@@ -4,12 +4,16 @@
  * decides one request against AuthorizationPolicies with Istio's semantics and prints one JSON object:
  * `{decision, policy, audit, custom, rule, action, reason, ...}`. Warnings (e.g. unknown `when` keys)
  * go to stderr. Exit 0 when a decision was made (allow or deny), 1 on invalid input, 2 on bad usage.
+ * Consul config entries (`service-intentions`, ...; JSON as `consul config write` takes them) may sit beside
+ * the policies; they form Consul's ordered layer (see adapters/consul) for requests naming `destination.service`.
  */
 import type { AuthzPolicy } from "../../core/ir/model.ts";
 import { authorizationPolicyFromIstio, compileAuthorizer, type PathNormalization } from "../../core/policy/index.ts";
 import { authzRequestSchema } from "../../core/policy/request-schema.ts";
 import { allKinds } from "../../core/resources/all-kinds.ts";
-import { loadResources } from "../../core/resources/load.ts";
+import { consulAuthzPolicy } from "../../adapters/consul/conversion.ts";
+import type { LoadedEntry } from "../../adapters/consul/entries.ts";
+import { loadMixed } from "../../adapters/consul/load-mixed.ts";
 import { formatDiagnostic, zodIssuesToDiagnostics, type Diagnostic } from "../../core/schema/index.ts";
 import { loadYaml } from "../../core/yaml/loader.ts";
 import { ArgError, parseArgs } from "../args.ts";
@@ -17,8 +21,10 @@ import type { CliIo } from "../io.ts";
 
 const HELP = `usage: weft authz check -f FILE... --request REQUEST.json [options]
 
-Decides one request against Istio AuthorizationPolicies (security.istio.io v1/v1beta1) as Istio would.
-  -f, --file FILE              policy files (repeatable; multi-document YAML or JSON)
+Decides one request against Istio AuthorizationPolicies (security.istio.io v1/v1beta1) as Istio would,
+and against Consul service-intentions as Consul would (see docs/consul.md).
+  -f, --file FILE              policy files (repeatable; multi-document YAML or JSON; Consul config
+                               entries, one per document or a JSON array of them)
   --request FILE               the request's attributes (JSON; see docs/authz.md)
   --root-namespace NS          mesh-wide policy namespace (default istio-system)
   --custom-deny                assume CUSTOM providers deny (default: they allow)
@@ -26,6 +32,8 @@ Decides one request against Istio AuthorizationPolicies (security.istio.io v1/v1
   --trust-domain-alias TD      a trust domain alias (repeatable)
   --path-normalization MODE    NONE | BASE (default) | MERGE_SLASHES | DECODE_AND_MERGE_SLASHES
   --strict                     warnings (e.g. unknown 'when' keys) are errors
+  --consul-default allow|deny  Consul's default intention policy (default allow, as with ACLs off)
+  --consul-trust-domain TD     the Consul trust domain (<cluster-id>.consul); default: any
 `;
 
 const MODES: PathNormalization[] = ["NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"];
@@ -51,6 +59,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       { names: ["--trust-domain-alias"], type: "string", multiple: true, key: "aliases" },
       { names: ["--path-normalization"], type: "string", key: "pathNormalization" },
       { names: ["--strict"], type: "boolean", key: "strict" },
+      { names: ["--consul-default"], type: "string", key: "consulDefault" },
+      { names: ["--consul-trust-domain"], type: "string", key: "consulTrustDomain" },
       { names: ["-h", "--help"], type: "boolean", key: "help" },
     ]);
   } catch (err) {
@@ -76,8 +86,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
+  const consulDefault = v.consulDefault as string | undefined;
+  if (consulDefault !== undefined && consulDefault !== "allow" && consulDefault !== "deny") {
+    io.stderr("weft authz check: --consul-default must be allow or deny\n");
+    return 2;
+  }
   const diagnostics: Diagnostic[] = [];
   const policies: AuthzPolicy[] = [];
+  const consulEntries: LoadedEntry[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -86,8 +102,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       diagnostics.push({ severity: "error", file, message: `cannot read file: ${(err as Error).message}` });
       continue;
     }
-    const r = loadResources(text, allKinds, { file });
+    const r = loadMixed(text, allKinds, file);
     diagnostics.push(...r.diagnostics);
+    consulEntries.push(...r.consul);
     for (const res of r.resources) {
       if (res.object.kind !== "AuthorizationPolicy") continue;
       const c = authorizationPolicyFromIstio(res.object, { file, locate: res.locate });
@@ -95,6 +112,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
 
+  if (consulEntries.length > 0 || consulDefault !== undefined) {
+    const c = consulAuthzPolicy(consulEntries, { defaultAction: consulDefault === "deny" ? "deny" : "allow", trustDomain: v.consulTrustDomain as string | undefined });
+    policies.push(c.policy);
+    for (const l of c.losses) diagnostics.push({ severity: "warning", object: l.object, path: l.field || undefined, message: l.reason });
+  }
   const request = await readRequest(v.request, io, diagnostics);
   const strict = v.strict === true;
   const effective = diagnostics.map((d) => (strict && d.severity === "warning" ? { ...d, severity: "error" as const } : d));
@@ -126,6 +148,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     customPolicy: d.customPolicy,
     ...(d.dryRun ? { dryRun: d.dryRun } : {}),
     ...(d.normalizedPath !== undefined ? { normalizedPath: d.normalizedPath } : {}),
+    ...(d.ordered ? { consul: d.ordered } : {}),
   };
   io.stdout(JSON.stringify(out, null, 2) + "\n");
   return 0;

@@ -54,6 +54,11 @@ export interface ServicePort {
   protocol: Protocol;
   /** Port on the workload when it differs from the service port. */
   targetPort?: number;
+  /**
+   * The outside system's protocol name when it says more than `protocol` (Istio `HTTPS`, `GRPC-WEB`,
+   * `MONGO`, `MYSQL`, `REDIS`, `UDP`, `HTTP_PROXY`), kept so it can be written back.
+   */
+  protocolName?: string;
 }
 
 export interface Service {
@@ -69,6 +74,14 @@ export interface Service {
   /** Identities allowed to serve this service (SPIFFE URIs). */
   identities?: string[];
   labels?: Record<string, string>;
+  /** Virtual IPs or CIDRs the service answers on (Istio ServiceEntry `addresses`). */
+  addresses?: string[];
+  /** True for a service outside the mesh (no mesh proxy, no mesh mTLS; Istio `MESH_EXTERNAL`). */
+  external?: boolean;
+  /** How endpoints are found: listed (`static`), by DNS, or not at all (`none`: the original destination). */
+  resolution?: "none" | "static" | "dns" | "dns-round-robin" | "dynamic-dns";
+  /** Namespaces the object is visible to (Istio `exportTo`: `.`, `*`, `~` or names); absent = everywhere. */
+  exportTo?: string[];
   origin?: Origin;
 }
 
@@ -89,6 +102,8 @@ export interface Endpoint {
   labels?: Record<string, string>;
   /** The SPIFFE URI the endpoint presents. */
   identity?: string;
+  /** The network the endpoint is on (multi-network meshes); absent = the local network. */
+  network?: string;
 }
 
 export interface Workload {
@@ -104,6 +119,8 @@ export interface Workload {
   ports?: Record<string, number>;
   locality?: Locality;
   weight?: number;
+  /** The network the workload is on (multi-network meshes); absent = the local network. */
+  network?: string;
   origin?: Origin;
 }
 
@@ -132,6 +149,14 @@ export interface RouteMatch {
   ignoreUriCase?: boolean;
   sourceLabels?: Record<string, string>;
   port?: number;
+  /** The request's URI scheme (`http`, `https`). */
+  scheme?: StringMatch;
+  /** Only requests from workloads in this namespace. */
+  sourceNamespace?: string;
+  /** Only requests arriving through these gateways (`namespace/name`, or `mesh` for sidecars). */
+  gateways?: string[];
+  /** A name for the match, shown in logs and stats (Istio prefixes the route name with it). */
+  name?: string;
 }
 
 export interface WeightedDestination {
@@ -139,6 +164,8 @@ export interface WeightedDestination {
   cluster: string;
   weight: number;
   headers?: HeaderMutation;
+  /** Response header changes when this destination was chosen (`headers` are the request's). */
+  responseHeaders?: HeaderMutation;
 }
 
 export interface HeaderMutation {
@@ -156,6 +183,10 @@ export interface RetryPolicy {
   backoff?: { baseMs: number; maxMs: number };
   /** Budget: retries may be at most this fraction of active requests (Envoy retry_budget). */
   budget?: { percent: number; minConcurrency: number };
+  /** Retry on a different host than the ones already tried (Envoy previous_hosts predicate); absent = false. */
+  ignorePreviousHosts?: boolean;
+  /** Retry in other localities after local ones failed (Envoy previous_priorities); absent = false. */
+  remoteLocalities?: boolean;
 }
 
 export interface FaultPolicy {
@@ -170,6 +201,8 @@ export interface CorsPolicy {
   exposeHeaders?: string[];
   maxAgeSeconds?: number;
   allowCredentials?: boolean;
+  /** Preflight requests whose origin is not allowed: `forward` them upstream or `ignore` (answer without CORS headers). */
+  unmatchedPreflights?: "forward" | "ignore";
 }
 
 export type RouteAction =
@@ -182,12 +215,16 @@ export type RouteAction =
       rewrite?: { pathPrefix?: string; uriRegex?: { pattern: string; substitution: string }; authority?: string };
       hashPolicy?: HashPolicy[];
     }
-  | { kind: "redirect"; status: number; scheme?: string; host?: string; port?: number; path?: string; prefix?: string }
+  | {
+      kind: "redirect"; status: number; scheme?: string; host?: string; port?: number; path?: string; prefix?: string;
+      /** Port of the redirect URL taken from the request's port or the scheme's default (instead of `port`). */
+      derivePort?: "from-request-port" | "from-protocol-default";
+    }
   | { kind: "direct"; status: number; body?: string; headers?: Record<string, string> };
 
 export type HashPolicy =
   | { header: string }
-  | { cookie: string; ttlMs?: number }
+  | { cookie: string; ttlMs?: number; /** Cookie path when the proxy generates the cookie. */ path?: string }
   | { sourceIp: true }
   | { queryParam: string };
 
@@ -199,13 +236,48 @@ export interface Route {
   responseHeaders?: HeaderMutation;
   fault?: FaultPolicy;
   cors?: CorsPolicy;
+  /**
+   * The route's requests are routed by the routes of another route set (Istio VirtualService `delegate`),
+   * `namespace/name` split. Until the delegate is resolved, `action` is a `forward` with no destinations.
+   */
+  delegate?: { name: string; namespace?: string };
   origin?: Origin;
+}
+
+/** Which layer-4 connections an `L4Route` takes (every present field must match). */
+export interface L4Match {
+  port?: number;
+  /** Destination IPs or CIDRs. */
+  destinationSubnets?: string[];
+  /** TLS SNI names the connection must carry (TLS routes; `*.example.com` wildcards allowed). */
+  sniHosts?: string[];
+  sourceLabels?: Record<string, string>;
+  sourceNamespace?: string;
+  /** Source IP or CIDR. */
+  sourceSubnet?: string;
+  /** Gateways the connection must arrive through (`namespace/name`, or `mesh`). */
+  gateways?: string[];
+}
+
+/** A TCP or TLS-passthrough route: the first route with a matching `match` (or none = any) forwards the connection. */
+export interface L4Route {
+  match: L4Match[];
+  destinations: WeightedDestination[];
 }
 
 export interface VirtualHost {
   name: string;
   domains: string[];
   routes: Route[];
+  /** TCP routes for the domains' non-HTTP ports, first match wins. */
+  tcpRoutes?: L4Route[];
+  /** TLS-passthrough routes (by SNI), first match wins. */
+  tlsRoutes?: L4Route[];
+  /** Gateways the routes apply to (`namespace/name`, or `mesh` for sidecars); absent = sidecars only. */
+  gateways?: string[];
+  /** Namespaces the routes are visible to (Istio `exportTo`); absent = everywhere. */
+  exportTo?: string[];
+  origin?: Origin;
 }
 
 // ---------------------------------------------------------------- clusters
@@ -226,12 +298,32 @@ export interface CircuitBreakers {
   connectTimeoutMs?: number;
 }
 
+/** How upstream connections are kept (Istio connectionPool settings beyond the circuit-breaker limits). */
+export interface ConnectionSettings {
+  /** Close a connection idle this long. */
+  idleTimeoutMs?: number;
+  /** Close a connection this old. */
+  maxConnectionDurationMs?: number;
+  tcpKeepalive?: { probes?: number; timeMs?: number; intervalMs?: number };
+  /** HTTP/1.1 to HTTP/2 upstream: `upgrade` or `do-not-upgrade`; absent = the mesh default. */
+  h2Upgrade?: "upgrade" | "do-not-upgrade";
+  /** Use the downstream's HTTP version upstream. */
+  useClientProtocol?: boolean;
+  /** HTTP/2 concurrent streams per connection. */
+  maxConcurrentStreams?: number;
+}
+
 export interface OutlierDetection {
   consecutive5xx?: number;
   consecutiveGatewayErrors?: number;
   intervalMs: number;
   baseEjectionMs: number;
   maxEjectionPercent: number;
+  /** Below this share of healthy hosts the balancer ignores health (Envoy panic threshold); 0 disables. */
+  minHealthPercent?: number;
+  /** Count local-origin failures (resets, timeouts) apart from upstream 5xx. */
+  splitExternalLocalOriginErrors?: boolean;
+  consecutiveLocalOriginFailures?: number;
 }
 
 export interface HealthCheck {
@@ -245,10 +337,38 @@ export interface HealthCheck {
   expectedStatuses?: number[];
 }
 
+/** Client certificate and roots from files or a secret instead of the mesh identity (Istio `MUTUAL`). */
+export interface TlsFiles {
+  clientCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  /** A secret holding the certificate, key and roots. */
+  credentialName?: string;
+  caCrl?: string;
+}
+
 export type UpstreamTls =
   | { mode: "disable" }
-  | { mode: "mutual"; /** Identities (SPIFFE URIs) the server may present. */ expectedIdentities: string[]; sni?: string; alpn?: string[] }
-  | { mode: "simple"; sni?: string; caPem?: string };
+  | {
+      mode: "mutual"; /** Identities (SPIFFE URIs) the server may present. */ expectedIdentities: string[]; sni?: string; alpn?: string[];
+      /** `service`: `expectedIdentities` are the service's workloads' identities (Istio's default) and follow them. */
+      identitySource?: "explicit" | "service";
+      /** Mutual TLS only when the endpoint runs a mesh proxy, plaintext otherwise (Istio auto mTLS). */
+      auto?: boolean;
+      /** Present: not the mesh identity but these certificates (Istio `MUTUAL`). */
+      files?: TlsFiles;
+      insecureSkipVerify?: boolean;
+    }
+  | {
+      mode: "simple"; sni?: string; caPem?: string;
+      /** File with the roots to verify the server (instead of `caPem`). */
+      caCertificates?: string;
+      credentialName?: string;
+      /** Names the server certificate must carry. */
+      subjectAltNames?: string[];
+      insecureSkipVerify?: boolean;
+      caCrl?: string;
+    };
 
 export interface Cluster {
   /** Unique name, e.g. `outbound|8080|v1|reviews.default.svc.cluster.local`. */
@@ -262,6 +382,11 @@ export interface Cluster {
   outlierDetection?: OutlierDetection;
   healthChecks?: HealthCheck[];
   tls: UpstreamTls;
+  /** How routes to this cluster pick a host with a hashing balancer (route `hashPolicy` wins). */
+  hashPolicy?: HashPolicy[];
+  connection?: ConnectionSettings;
+  /** Namespaces the settings are visible to (Istio `exportTo`); absent = everywhere. */
+  exportTo?: string[];
   origin?: Origin;
 }
 
@@ -342,7 +467,67 @@ export interface AuthzPolicy {
   rules: AuthzRule[] | null;
   /** Istio's dry-run annotation (`istio.io/dry-run: "true"`): evaluated and reported, never enforced. */
   dryRun?: boolean;
+  /**
+   * Present: an ordered first-match policy (Consul intentions' model); `action`, `rules` and `selector`
+   * are then not used for matching. See `OrderedAuthz`.
+   */
+  ordered?: OrderedAuthz;
   origin?: Origin;
+}
+
+// ---------------------------------------------------------------- ordered authorization (Consul intentions)
+
+/** A peer-identity pattern of an ordered rule. */
+export type PeerPattern =
+  /**
+   * A Consul service identity `spiffe://<td>[/ap/<partition>]/ns/<namespace>/dc/<any>/svc/<service>`.
+   * `namespace` and `service` may be `*` (any); `trustDomain` absent = any; `partition` absent = `default`.
+   * `peer` names the cluster peer the source comes from (kept for round trips; matching uses `trustDomain`).
+   */
+  | { consul: { trustDomain?: string; partition?: string; namespace: string; service: string; peer?: string } }
+  /** Any peer whose SPIFFE URI the matcher accepts. */
+  | { principal: StringMatch };
+
+/** A JWT the request must carry: a validated token from `issuer` whose claims hold every `claims` entry. */
+export interface JwtRequirement {
+  issuer: string;
+  /** `path` into the payload; the claim equals `value`, or is a list that contains it. */
+  claims?: { path: string[]; value: string }[];
+}
+
+/** One L7 permission of an ordered rule: every present field must match (Envoy semantics). */
+export interface OrderedPermission {
+  action: "ALLOW" | "DENY";
+  http: { path?: StringMatch; methods?: string[]; headers?: HeaderMatch[] };
+  /** Any of these JWTs; when the permission matches but no JWT does, the policy's default decides. */
+  jwt?: JwtRequirement[];
+}
+
+/** One rule: the destinations it covers, the peers it matches, and what it decides. */
+export interface OrderedAuthzRule {
+  /** Shown in decisions, e.g. `web → api`. */
+  name?: string;
+  /** `service` matches the request's `destination.service`, `namespace` its `destination.namespace`; `*` or absent = any. */
+  destination: { namespace?: string; service?: string; partition?: string };
+  /** ORed. */
+  sources: PeerPattern[];
+  /** L4 decision; exclusive with `permissions`. */
+  action?: "ALLOW" | "DENY";
+  /** L7: the first matching permission decides; none matches → `defaultAction`; TCP traffic → DENY. */
+  permissions?: OrderedPermission[];
+  /** HTTP only: any of these JWTs; when the source matches but no JWT does, `defaultAction` decides. */
+  jwt?: JwtRequirement[];
+}
+
+/**
+ * An ordered first-match policy: the first rule whose destination and sources match decides (later rules
+ * are not consulted), through its action or its permissions; no matching rule → `defaultAction`. It applies
+ * to requests that name a `destination.service`, and combines with Istio-style policies as a separate
+ * layer: a request must pass both (as two RBAC filters in one Envoy chain would).
+ */
+export interface OrderedAuthz {
+  rules: OrderedAuthzRule[];
+  defaultAction: "ALLOW" | "DENY";
 }
 
 // ---------------------------------------------------------------- authentication
@@ -358,6 +543,10 @@ export interface JwtRule {
   forwardOriginalToken?: boolean;
   outputPayloadToHeader?: string;
   outputClaimToHeaders?: { header: string; claim: string }[];
+  /** Claims whose string value is a space-separated list (like `scope`). */
+  spaceDelimitedClaims?: string[];
+  /** Timeout for fetching `jwksUri`. */
+  timeoutMs?: number;
 }
 
 export interface AuthnPolicy {
@@ -398,6 +587,39 @@ export interface TelemetrySettings {
   audit?: { sink: "stdout" | "kafka"; topic?: string; includeBody?: boolean };
 }
 
+/** Which side of a connection a telemetry rule applies to. */
+export type TelemetryMode = "CLIENT_AND_SERVER" | "CLIENT" | "SERVER";
+
+/** A span tag: a literal, an environment variable, a request header or a formatter expression. */
+export type TraceTag =
+  | { literal: string }
+  | { environment: string; defaultValue?: string }
+  | { header: string; defaultValue?: string }
+  | { formatter: string };
+
+/**
+ * A scoped telemetry policy (Istio `Telemetry`): what workloads in `selector` trace, measure and log.
+ * Policies in the root namespace apply mesh-wide, then namespace, then selected workloads (most specific
+ * wins, per list). Absent lists inherit; `providers` name MeshConfig extension providers.
+ */
+export interface TelemetryPolicy {
+  id: string;
+  namespace: string;
+  selector: WorkloadSelector;
+  tracing?: {
+    mode?: TelemetryMode; providers?: string[]; samplingPercent?: number; disableSpanReporting?: boolean;
+    customTags?: Record<string, TraceTag>; useRequestIdForTraceSampling?: boolean; enableIstioTags?: boolean;
+  }[];
+  metrics?: {
+    providers?: string[];
+    /** `metric` is Istio's standard metric name (`REQUEST_COUNT`, `ALL_METRICS`, ...) or `customMetric` a custom one. */
+    overrides?: { metric?: string; customMetric?: string; mode?: TelemetryMode; disabled?: boolean; tags?: Record<string, { remove: true } | { value: string }> }[];
+    reportingIntervalMs?: number;
+  }[];
+  accessLogging?: { mode?: TelemetryMode; providers?: string[]; disabled?: boolean; /** CEL expression; only matching requests are logged. */ filter?: string }[];
+  origin?: Origin;
+}
+
 // ---------------------------------------------------------------- the whole model
 
 export interface MeshModel {
@@ -412,4 +634,6 @@ export interface MeshModel {
   requestAuthentication: AuthnPolicy[];
   peerAuthentication: PeerAuthnPolicy[];
   telemetry?: TelemetrySettings;
+  /** Scoped telemetry policies (Istio `Telemetry`); `telemetry` is the effective mesh-wide result. */
+  telemetryPolicies?: TelemetryPolicy[];
 }

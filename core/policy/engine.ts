@@ -6,9 +6,14 @@
  * policies (`istio.io/dry-run`) are evaluated and reported, never enforced. Policies in the root
  * namespace apply mesh-wide. Within one action, the first match in (namespace, name, rule) order is
  * reported as the deciding policy.
+ *
+ * Ordered first-match policies (`AuthzPolicy.ordered`, Consul intentions; see `ordered.ts`) form a second
+ * layer for requests that name a `destination.service`: their deny is final (after CUSTOM and DENY), and
+ * the Istio-style result stands only when they allow.
  */
 import type { AuthzAction, AuthzPolicy, AuthzRule } from "../ir/model.ts";
 import { compileRule, type CompiledRule } from "./compile-rule.ts";
+import { compileOrdered, type OrderedDecision, type OrderedEvaluator } from "./ordered.ts";
 import { RequestView } from "./request-view.ts";
 import type { Authorizer, AuthzRequest, CheckOptions, Decision, EngineOptions, PathNormalization } from "./types.ts";
 
@@ -141,7 +146,12 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
   const expandPrincipal = createPrincipalExpander(options.trustDomain ?? "cluster.local", options.trustDomainAliases ?? []);
   const sorted = [...policies].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
   const byNamespace = new Map<string, CompiledPolicy[]>();
+  const ordered: { id: string; dryRun: boolean; evaluate: OrderedEvaluator }[] = [];
   for (const p of sorted) {
+    if (p.ordered) {
+      ordered.push({ id: p.id, dryRun: p.dryRun === true, evaluate: compileOrdered(p.ordered) });
+      continue;
+    }
     const cp: CompiledPolicy = {
       id: p.id,
       namespace: p.namespace,
@@ -251,6 +261,14 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
           }
         }
       }
+      let layer: { id: string; d: OrderedDecision } | null = null;
+      if (ordered.length > 0 && request.destination.service !== undefined) {
+        for (const o of ordered) {
+          const d = o.evaluate(view);
+          if (o.dryRun) (dryRun ??= []).push({ policy: o.id, action: d.decision === "allow" ? "ALLOW" : "DENY", matched: !d.byDefault });
+          else if (!layer || (layer.d.decision === "allow" && d.decision === "deny")) layer = { id: o.id, d };
+        }
+      }
       const normalizedPath = view.isHttp ? (view.path ?? undefined) : undefined;
       const make = (decision: "allow" | "deny", policy: string | null, rule: number | null, action: AuthzAction | null, reason: string): Decision => {
         const d: Decision = {
@@ -263,6 +281,7 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
         };
         if (dryRun) d.dryRun = dryRun;
         if (view.isHttp) d.normalizedPath = normalizedPath;
+        if (layer) d.ordered = { policy: layer.id, rule: layer.d.rule, permission: layer.d.permission, byDefault: layer.d.byDefault, decision: layer.d.decision };
         return d;
       };
       if (custom && opts.customDecision === "deny") {
@@ -270,6 +289,12 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
       }
       if (deny) {
         return make("deny", deny.p.id, deny.rule, "DENY", `DENY policy ${deny.p.id} rule ${deny.rule} matched`);
+      }
+      if (layer && layer.d.decision === "deny") {
+        return make("deny", layer.id, layer.d.rule, layer.d.byDefault ? null : "DENY", `ordered policy ${layer.id}: ${layer.d.reason}`);
+      }
+      if (!allowApplies && layer) {
+        return make("allow", layer.id, layer.d.rule, layer.d.byDefault ? null : "ALLOW", `ordered policy ${layer.id}: ${layer.d.reason}`);
       }
       if (!allowApplies) {
         return make("allow", null, null, null, "no ALLOW policy applies to the workload");

@@ -86,6 +86,8 @@ export interface Decision {
   reason: string;
   /** The normalized path the rules were matched against (HTTP only). */
   normalizedPath?: string;
+  /** What the ordered policy layer (Consul intentions) decided, when one applied to the request. */
+  ordered?: { policy: string; rule: number | null; permission: number | null; byDefault: boolean; decision: "allow" | "deny" };
 }
 
 export interface CheckOptions {
