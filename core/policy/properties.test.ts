@@ -46,7 +46,7 @@ const policy = (actions: readonly string[] = ["ALLOW", "DENY", "AUDIT", "CUSTOM"
     rules: fc.option(fc.array(rule, { maxLength: 3 }), { nil: undefined }),
   }).map(({ action, ns, selector, rules: generated }) => {
     // Istio rejects rule-less DENY/CUSTOM and identity fields in CUSTOM rules; generate only valid policies.
-    let rules = generated;
+    let rules: GenRule[] | undefined = generated;
     if ((action === "DENY" || action === "CUSTOM") && !rules?.length) rules = [{}];
     if (action === "CUSTOM") rules = rules!.map(stripIdentity);
     return toIr({
@@ -62,7 +62,7 @@ const policy = (actions: readonly string[] = ["ALLOW", "DENY", "AUDIT", "CUSTOM"
   });
   });
 
-type GenRule = { from?: { source: Record<string, unknown> }[]; to?: unknown[]; when?: { key: string }[] };
+type GenRule = { from?: { source: Record<string, unknown> }[]; to?: { operation: Record<string, unknown> }[]; when?: { key: string }[] };
 function stripIdentity(r: GenRule): GenRule {
   const from = r.from?.map((f) => {
     const { principals: _a, notPrincipals: _b, namespaces: _c, requestPrincipals: _d, ...rest } = f.source;
