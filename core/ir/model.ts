@@ -300,8 +300,10 @@ export interface CircuitBreakers {
 
 /** How upstream connections are kept (Istio connectionPool settings beyond the circuit-breaker limits). */
 export interface ConnectionSettings {
-  /** Close a connection idle this long. */
+  /** Close an HTTP upstream connection idle this long. */
   idleTimeoutMs?: number;
+  /** Close a proxied TCP connection idle this long (both directions quiet). */
+  tcpIdleTimeoutMs?: number;
   /** Close a connection this old. */
   maxConnectionDurationMs?: number;
   tcpKeepalive?: { probes?: number; timeMs?: number; intervalMs?: number };
