@@ -14,8 +14,8 @@ export default tseslint.config(
     rules: {},
   },
   {
-    files: ["core/**/*.ts", "plugins/**/*.ts"],
-    ignores: ["**/*.node.test.ts"],
+    files: ["core/**/*.ts", "plugins/**/*.ts", "adapters/telemetry/**/*.ts"],
+    ignores: ["**/*.node.test.ts", "adapters/telemetry/node/**", "adapters/telemetry/bench/**"],
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [
