@@ -8,7 +8,6 @@
  * Hosts serve `app.fetch` (Node: `control/node/admin-server.ts`).
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { allKinds } from "../../core/resources/all-kinds.ts";
 import type { KindSpec } from "../../core/resources/kind.ts";
 import type { CertificateAuthority } from "../ca/authority.ts";
@@ -17,6 +16,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { ConfigStore } from "../store/types.ts";
 import { createUiRoutes } from "../ui/page.ts";
 import { requireAdminToken } from "./auth.ts";
+import { createBodyLimit } from "./body-limit.ts";
 import { createCaRoutes } from "./ca-routes.ts";
 import { HttpError, jsonError } from "./http.ts";
 import { createInMemoryMeshStatus, type MeshStatusProvider } from "./mesh-status.ts";
@@ -73,7 +73,7 @@ export function createAdminApp(opts: AdminAppOptions): Hono {
     if (isPublic(c.req.path)) return next();
     return adminAuth(c, next);
   });
-  app.use("*", bodyLimit({ maxSize: maxBodyBytes, onError: (c) => jsonError(c, 413, `the request body is larger than the limit of ${maxBodyBytes} bytes`) }));
+  app.use("*", createBodyLimit(maxBodyBytes, (c) => jsonError(c, 413, `the request body is larger than the limit of ${maxBodyBytes} bytes`)));
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
