@@ -14,6 +14,8 @@ const commands: Record<string, Command> = {
   proxy: { summary: "run the data-plane proxy (--config FILE, or --listen/--upstream)", load: () => import("./commands/proxy.ts") },
   translate: { summary: "translate policies and routes between consul, istio and weft", load: () => import("./commands/translate.ts") },
   control: { summary: "run the control plane: config store, CA, registry, admin API and UI", load: () => import("./commands/control.ts") },
+  istio: { summary: "istio register-extension | ext-authz: weft as Istio's ext_authz provider", load: () => import("./commands/istio.ts") },
+  demo: { summary: "a mesh on loopback: control plane, 3 services with mTLS sidecars and policies (--check to verify)", load: () => import("./commands/demo.ts") },
 };
 
 /** Registers a subcommand (used by later features: proxy, control, demo, ...). */
