@@ -3,8 +3,10 @@
  * The HTTP filter contract, as Envoy shapes it: a filter factory validates its config with a zod schema
  * and is built once per config (`create`), returning a filter whose handlers run per request (hot).
  * `onRequest` may answer locally (deny, rate limit, redirect) by returning a `LocalReply`, or let the
- * request continue; `onResponse` sees the response head before it is sent. The terminal `router` filter
- * is the host's forwarding itself. Filters live in `plugins/<name>/` and are listed in `plugins/registry.ts`.
+ * request continue (optionally marking it with a response flag, e.g. `DI` after a fault delay);
+ * `onResponse` sees the response head before it is sent; `onComplete` runs once when the request ends,
+ * however it ends (access logs, counters of active faults). The terminal `router` filter is the host's
+ * forwarding itself. Filters live in `plugins/<name>/` and are listed in `plugins/registry.ts`.
  */
 import { z, zodIssuesToDiagnostics } from "../core/schema/index.ts";
 import type { FilterCatalog } from "./config/load.ts";
@@ -29,14 +31,30 @@ export interface FilterStream {
   readonly headers: HeaderMap;
   readonly connection: {
     readonly remoteAddress: string;
-    /** Peer SPIFFE ID from mTLS; absent for plaintext. */
+    /** Peer SPIFFE ID from mTLS (the verified certificate's URI SAN); absent for plaintext. */
     readonly principal?: string;
+    /** The verified peer certificate's subject DN in RFC 4514 form (`CN=a,O=b`); absent when empty or plaintext. */
+    readonly peerSubject?: string;
     readonly sni?: string;
   };
   /** The matched route's name, or undefined when no route matched. */
   readonly routeName: string | undefined;
   /** Per-request data shared between filters (e.g. a validated JWT payload). */
   readonly metadata: Map<string, unknown>;
+  /** Adds an Envoy response flag to the request's access log while it continues (e.g. `DI`). */
+  addResponseFlag(flag: string): void;
+}
+
+/** How a request ended, for `onComplete`. */
+export interface RequestSummary {
+  /** The status sent downstream (0 when none was). */
+  status: number;
+  /** Envoy response flags, comma-separated, or "". */
+  flags: string;
+  /** Envoy's response code details (`via_upstream`, `rbac_access_denied_matched_policy[...]`, ...). */
+  details: string;
+  durationMs: number;
+  upstreamCluster: string | undefined;
 }
 
 export interface FilterResponse {
@@ -44,12 +62,16 @@ export interface FilterResponse {
   readonly headers: HeaderMap;
 }
 
-/** Stop the chain and answer directly. `flag` is the Envoy response flag for the access log (e.g. `RL`). */
+/**
+ * Stop the chain and answer directly. `flag` is the Envoy response flag for the access log (e.g. `RL`);
+ * `details` Envoy's response code details (e.g. `rbac_access_denied_matched_policy[none]`).
+ */
 export interface LocalReply {
   status: number;
   body?: string;
   headers?: Record<string, string>;
   flag?: string;
+  details?: string;
 }
 
 export type FilterVerdict = LocalReply | undefined;
@@ -58,6 +80,8 @@ export interface HttpFilter {
   readonly name: string;
   onRequest?(stream: FilterStream): FilterVerdict | Promise<FilterVerdict>;
   onResponse?(stream: FilterStream, response: FilterResponse): void;
+  /** Runs once when the request has ended (answered, failed or abandoned); never blocks it. */
+  onComplete?(stream: FilterStream, summary: RequestSummary): void;
 }
 
 /** Platform functions a filter factory may use (injected by the host). */

@@ -9,13 +9,30 @@ import type { HttpFilterFactory, FilterContext, HttpFilter } from "./filter.ts";
 import { buildFilterChain } from "./filter.ts";
 import { createClusterManager, type ClusterManager } from "./cluster/cluster-manager.ts";
 import type { Random } from "./cluster/load-balancer.ts";
-import type { HttpConnectionManagerConfig, ListenerConfig, ProxyConfig, TcpProxyConfig } from "./config/types.ts";
+import type { DownstreamTlsConfig, HttpConnectionManagerConfig, ListenerConfig, ProxyConfig, TcpProxyConfig } from "./config/types.ts";
 import { createRouteTable, type RouteTable } from "./router/route-table.ts";
 import type { StatsRegistry } from "./stats.ts";
 
+/**
+ * An HTTP listener as one filter chain sees it. The listener's own runtime is its default chain;
+ * `chains` holds every chain (SNI chains first, the default last), each as such a view.
+ */
+export interface HttpListenerRuntime {
+  kind: "http";
+  config: ListenerConfig;
+  /** The chain's name (`default` for the listener's own). */
+  chain: string;
+  serverNames: readonly string[] | undefined;
+  tls: DownstreamTlsConfig | undefined;
+  http: HttpConnectionManagerConfig;
+  routes: RouteTable;
+  filters: HttpFilter[];
+  chains: readonly HttpListenerRuntime[];
+}
+
 export type ListenerRuntime =
-  | { kind: "http"; config: ListenerConfig; http: HttpConnectionManagerConfig; routes: RouteTable; filters: HttpFilter[] }
-  | { kind: "tcp"; config: ListenerConfig; tcp: TcpProxyConfig };
+  | HttpListenerRuntime
+  | { kind: "tcp"; config: ListenerConfig; tcp: TcpProxyConfig; tls: DownstreamTlsConfig | undefined };
 
 export interface Snapshot {
   readonly config: ProxyConfig;
@@ -39,19 +56,25 @@ export interface SnapshotOptions {
 export function compileSnapshot(config: ProxyConfig, options: SnapshotOptions): Snapshot {
   const tables = new Map<string, RouteTable>();
   for (const rc of config.routeConfigs) tables.set(rc.name, createRouteTable(rc));
-  const clusters = createClusterManager(config.clusters, { random: options.random, stats: options.stats, previous: options.previous?.clusters });
+  const clusters = createClusterManager(config.clusters, { random: options.random, stats: options.stats, previous: options.previous?.clusters, locality: config.node?.locality });
   const listeners = new Map<string, ListenerRuntime>();
   for (const l of config.listeners) {
-    const t = l.filterChains[0]?.terminal;
-    if (!t) continue;
-    if (t.kind === "tcp") {
-      listeners.set(l.name, { kind: "tcp", config: l, tcp: t.tcp });
+    const last = l.filterChains[l.filterChains.length - 1];
+    if (!last) continue;
+    if (last.terminal.kind === "tcp") {
+      listeners.set(l.name, { kind: "tcp", config: l, tcp: last.terminal.tcp, tls: last.tls });
       continue;
     }
-    const routes = tables.get(t.http.routeConfig);
-    if (!routes) throw new Error(`listener ${l.name}: unknown route config ${t.http.routeConfig}`);
-    const filters = buildFilterChain(t.http.httpFilters, options.filters, options.filterContext);
-    listeners.set(l.name, { kind: "http", config: l, http: t.http, routes, filters });
+    const chains: HttpListenerRuntime[] = [];
+    for (const c of l.filterChains) {
+      const t = c.terminal;
+      if (t.kind !== "http") throw new Error(`listener ${l.name}: chain ${c.name} is not HTTP`);
+      const routes = tables.get(t.http.routeConfig);
+      if (!routes) throw new Error(`listener ${l.name}: unknown route config ${t.http.routeConfig}`);
+      const filters = buildFilterChain(t.http.httpFilters, options.filters, options.filterContext);
+      chains.push({ kind: "http", config: l, chain: c.name, serverNames: c.match?.serverNames, tls: c.tls, http: t.http, routes, filters, chains });
+    }
+    listeners.set(l.name, chains[chains.length - 1]!);
   }
   return { config, clusters, listeners, random: options.random };
 }

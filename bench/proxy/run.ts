@@ -4,8 +4,13 @@
  * Upstream: nginx returning a fixed 12-byte body (1 worker, core 0). Candidates, each pinned to core 1:
  * direct (no proxy), nginx as a keep-alive reverse proxy (1 process), node-http-proxy, weft (quick
  * mode, run through bin/weft.js, and the same bundled into one file with esbuild). Load: wrk on core 0, 32 connections, bounded runs, loopback only. Rounds are interleaved
- * so machine noise hits every candidate alike. Writes bench/results/proxy-<date>.json and the
- * "Proxy" section of docs/performance.md.
+ * so machine noise hits every candidate alike.
+ *
+ * mTLS rows: the sidecar's inbound leg — mTLS in (client certificate verified against the trust
+ * bundle), plaintext to the upstream — for nginx and weft with the same SVIDs from weft's CA. wrk cannot
+ * present a client certificate, so a front nginx on core 0 originates mTLS (keep-alive, session reuse)
+ * for wrk's plaintext requests. The mTLS/plaintext CPU ratio compares each proxy with itself.
+ * Writes bench/results/proxy-<date>.json and the "Proxy" section of docs/performance.md.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,6 +19,8 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { createCertificateAuthority } from "../../control/ca/authority.ts";
+import { generateKeyPair, privateKeyToPem } from "../../control/ca/keys.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
@@ -21,7 +28,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LOAD_CORE = "0";
 const PROXY_CORE = "1";
-const PORTS = { upstream: 18181, nginx: 18182, nodeHttpProxy: 18183, weft: 18184, weftBundled: 18185 };
+const PORTS = {
+  upstream: 18181, nginx: 18182, nodeHttpProxy: 18183, weft: 18184, weftBundled: 18185,
+  nginxMtls: 18186, weftMtls: 18187, weftBundledMtls: 18188,
+  // Front (mTLS-originating) ports for wrk, one per mTLS candidate.
+  frontNginx: 18196, frontWeft: 18197, frontWeftBundled: 18198,
+};
+const MTLS = process.env.BENCH_MTLS !== "0";
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
 function ensureTools(): void {
@@ -50,6 +63,39 @@ http {
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   ${server}
 }
+`);
+  return file;
+}
+
+/** SVIDs for the mTLS rows, from weft's own CA: the proxies' server SVID, the front's client SVID, the bundle. */
+async function writeCerts(dir: string): Promise<{ cert: string; key: string; clientCert: string; clientKey: string; bundle: string }> {
+  const ca = await createCertificateAuthority({ trustDomain: "cluster.local" });
+  const files = { cert: join(dir, "svid.crt"), key: join(dir, "svid.key"), clientCert: join(dir, "client.crt"), clientKey: join(dir, "client.key"), bundle: join(dir, "bundle.pem") };
+  for (const [id, c, k] of [["spiffe://cluster.local/ns/bench/sa/proxy", files.cert, files.key], ["spiffe://cluster.local/ns/bench/sa/client", files.clientCert, files.clientKey]] as const) {
+    const keys = await generateKeyPair();
+    const s = await ca.issue({ spiffeId: id, publicKey: keys.publicKey });
+    writeFileSync(c, s.chainPem.slice(0, 2).join(""));
+    writeFileSync(k, await privateKeyToPem(keys.privateKey));
+  }
+  writeFileSync(files.bundle, ca.trustBundle().join(""));
+  return files;
+}
+
+function weftMtlsConfig(dir: string, name: string, port: number, certs: Awaited<ReturnType<typeof writeCerts>>): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, `listeners:
+  - name: inbound
+    address: 127.0.0.1:${port}
+    tls: { secret: svid, alpn: ["http/1.1"] }
+    http:
+      virtualHosts: [{ name: all, domains: ["*"], routes: [{ route: { cluster: app } }] }]
+clusters:
+  - name: app
+    endpoints: [127.0.0.1:${PORTS.upstream}]
+secrets:
+  - name: svid
+    tlsCertificate: { certificateChainFile: ${certs.cert}, privateKeyFile: ${certs.key} }
+    validationContext: { trustedCaFile: ${certs.bundle} }
 `);
   return file;
 }
@@ -145,6 +191,31 @@ async function main(): Promise<void> {
     const weftBundled = start(PROXY_CORE, process.execPath, [bundle, `127.0.0.1:${PORTS.weftBundled}`, `http://127.0.0.1:${PORTS.upstream}`]);
     procs.push(weftBundled);
     candidates.push({ name: "weft (bundled)", port: PORTS.weftBundled, pid: weftBundled.pid });
+    if (MTLS) {
+      const certs = await writeCerts(dir);
+      const nginxMtls = start(PROXY_CORE, which("nginx")!, ["-c", nginxConf(dir, "proxy-mtls", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
+  server { listen 127.0.0.1:${PORTS.nginxMtls} ssl; keepalive_requests 100000000;
+    ssl_certificate ${certs.cert}; ssl_certificate_key ${certs.key};
+    ssl_client_certificate ${certs.bundle}; ssl_verify_client on; ssl_verify_depth 3;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`, false), "-p", dir]);
+      procs.push(nginxMtls);
+      const weftMtls = start(PROXY_CORE, process.execPath, [join(root, "bin/weft.js"), "proxy", "--config", weftMtlsConfig(dir, "weft-mtls", PORTS.weftMtls, certs)]);
+      procs.push(weftMtls);
+      const weftBundledMtls = start(PROXY_CORE, process.execPath, [bundle, "--config", weftMtlsConfig(dir, "weft-bundled-mtls", PORTS.weftBundledMtls, certs)]);
+      procs.push(weftBundledMtls);
+      // The front: plaintext from wrk, mTLS (client SVID, pooled connections) to each candidate.
+      const fronts = ([[PORTS.frontNginx, PORTS.nginxMtls], [PORTS.frontWeft, PORTS.weftMtls], [PORTS.frontWeftBundled, PORTS.weftBundledMtls]] as const)
+        .map(([front, target]) => `upstream t${target} { server 127.0.0.1:${target}; keepalive 64; }
+  server { listen 127.0.0.1:${front}; keepalive_requests 100000000;
+    location / { proxy_pass https://t${target}; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_certificate ${certs.clientCert}; proxy_ssl_certificate_key ${certs.clientKey}; proxy_ssl_session_reuse on; proxy_ssl_verify off; } }`).join("\n  ");
+      const front = start(LOAD_CORE, which("nginx")!, ["-c", nginxConf(dir, "front", fronts, false), "-p", dir]);
+      procs.push(front);
+      for (const p of [PORTS.nginxMtls, PORTS.weftMtls, PORTS.weftBundledMtls]) await waitPort(p);
+      candidates.push({ name: "nginx mTLS", port: PORTS.frontNginx, pid: nginxMtls.pid });
+      candidates.push({ name: "weft mTLS", port: PORTS.frontWeft, pid: weftMtls.pid });
+      candidates.push({ name: "weft (bundled) mTLS", port: PORTS.frontWeftBundled, pid: weftBundledMtls.pid });
+    }
     for (const c of candidates) await waitPort(c.port);
 
     // Warm up (JIT, pools), then interleaved rounds.
@@ -200,6 +271,19 @@ async function main(): Promise<void> {
 function writeDocs(machine: { nproc: number; cpu: string; node: string }, date: string, load: string, results: { name: string; rps: number; vsNginx: number; p50Ms: number; p99Ms: number; cpuMsPer1kRequests?: number; peakRssMb?: number }[]): void {
   const file = join(root, "docs/performance.md");
   const rows = results.map((r) => `| ${r.name} | ${r.rps} | ${r.name === "direct" ? "—" : r.vsNginx.toFixed(2)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.cpuMsPer1kRequests?.toFixed(1) ?? "—"} | ${r.peakRssMb ?? "—"} |`);
+  const cpu = (n: string) => results.find((r) => r.name === n)?.cpuMsPer1kRequests;
+  const ratios = [["nginx", "nginx mTLS"], ["weft", "weft mTLS"], ["weft (bundled)", "weft (bundled) mTLS"]].flatMap(([plain, tls]) => {
+    const a = cpu(plain!), b = cpu(tls!);
+    return a && b ? [`${plain} ${(b / a).toFixed(2)}×`] : [];
+  });
+  const mtlsNote = ratios.length === 0 ? "" : `
+mTLS rows: the sidecar's inbound leg (mTLS in with the client certificate verified against the trust
+bundle, plaintext out), same SVIDs (weft's CA, P-256) for nginx and weft. wrk cannot present a client
+certificate, so a front nginx on core ${LOAD_CORE} originates mTLS over kept-alive connections; the front's
+own time is not in the candidate's CPU, but it shares core ${LOAD_CORE} with wrk and the upstream and limits these
+rows' req/s: compare their CPU. Their "× nginx" compares with plaintext nginx. CPU per request,
+mTLS / plaintext (target ≤ 1.3×): ${ratios.join(", ")}.
+`;
   const section = `## Proxy
 
 HTTP/1.1 plaintext, 12-byte body, \`wrk -t1 -c${CONNECTIONS}\`, ${ROUNDS} interleaved rounds of ${DURATION_S} s (medians; the
@@ -213,7 +297,7 @@ compare the ratios, not the absolute numbers).
 | candidate | req/s | × nginx | p50 ms | p99 ms | CPU ms / 1k req | peak RSS MB |
 |---|---|---|---|---|---|---|
 ${rows.join("\n")}
-`;
+${mtlsNote}`;
   let doc = existsSync(file) ? readFileSync(file, "utf8") : "# Performance\n\nLatest benchmark results. Method and targets: see the design notes on performance.\n";
   const start = doc.indexOf("\n## Proxy\n");
   if (start !== -1) {

@@ -49,6 +49,7 @@ export interface TestStreamInit {
   headers?: Record<string, string | string[]>;
   remoteAddress?: string;
   principal?: string;
+  peerSubject?: string;
   sni?: string;
   routeName?: string;
   metadata?: Record<string, unknown>;
@@ -56,16 +57,19 @@ export interface TestStreamInit {
   connection?: Record<string, unknown>;
 }
 
-export type TestStream = FilterStream & { headers: TestHeaders };
+export type TestStream = FilterStream & { headers: TestHeaders; /** Flags added with `addResponseFlag`. */ flags: string[] };
 
 export function createTestStream(init: TestStreamInit = {}): TestStream {
+  const flags: string[] = [];
   return {
+    flags,
+    addResponseFlag: (f: string) => void flags.push(f),
     method: init.method ?? "GET",
     path: init.path ?? "/",
     authority: init.authority ?? "svc.example",
     scheme: init.scheme ?? "http",
     headers: new TestHeaders(init.headers),
-    connection: { remoteAddress: init.remoteAddress ?? "10.0.0.1", principal: init.principal, sni: init.sni, ...init.connection },
+    connection: { remoteAddress: init.remoteAddress ?? "10.0.0.1", principal: init.principal, peerSubject: init.peerSubject, sni: init.sni, ...init.connection },
     routeName: init.routeName,
     metadata: new Map(Object.entries(init.metadata ?? {})),
   };

@@ -68,12 +68,23 @@ describe("fault filter", () => {
     let release: () => void = () => undefined;
     const sleeping = new Promise<void>((r) => { release = r; });
     const filter = faultFilter.create(faultFilter.schema.parse({ delay: { fixedDelay: "1s" }, maxActiveFaults: 1 }), { ...ctx, sleep: () => sleeping });
-    const first = filter.onRequest!(createTestStream());
+    const firstStream = createTestStream();
+    const first = filter.onRequest!(firstStream);
     const second = createTestStream();
     expect(await filter.onRequest!(second)).toBeUndefined();
     expect(second.metadata.get(FAULT_KEY)).toBeUndefined();
     release();
     expect(await first).toBeUndefined();
+    // A delayed request that continues is marked DI, and still counts until it ends.
+    expect(firstStream.flags).toEqual(["DI"]);
+    const third = createTestStream();
+    await filter.onRequest!(third);
+    expect(third.metadata.get(FAULT_KEY)).toBeUndefined();
+    filter.onComplete!(firstStream, { status: 200, flags: "DI", details: "via_upstream", durationMs: 1000, upstreamCluster: "c" });
+    const fourth = createTestStream();
+    const pending = filter.onRequest!(fourth);
+    expect(fourth.metadata.get(FAULT_KEY)).toEqual({ delayedMs: 1000 });
+    expect(await pending).toBeUndefined();
   });
 
   it("needs exactly one of httpStatus and grpcStatus", () => {

@@ -2,8 +2,10 @@
  * @module plugins/fault/filter
  * The fault filter: delays a share of requests (flag `DI`) and aborts a share with an HTTP status or a
  * trailers-only gRPC status (flag `FI`), as Envoy's fault filter does for Istio's VirtualService
- * `fault`. Chances use the injected random source; the delay uses the host's `sleep` when it offers one.
- * What was injected is recorded in the metadata (`weft.fault`) for the access log.
+ * `fault`. A delayed request that then continues carries flag `DI` in the access log. Chances use the
+ * injected random source; the delay uses the host's `sleep` when it offers one. A faulted request counts
+ * towards `maxActiveFaults` until it ends (the `onComplete` hook). What was injected is recorded in the
+ * metadata (`weft.fault`) for the access log.
  */
 import type { FilterContext, FilterStream, HttpFilter, LocalReply } from "../../proxy/filter.ts";
 import { setResponseDetails } from "../common/metadata.ts";
@@ -55,8 +57,9 @@ function plan(stream: FilterStream, f: FaultSettings | undefined, cfg: FaultConf
 
 function abortReply(status: { httpStatus: number } | { grpcStatus: number }, delayed: boolean): LocalReply {
   const flag = delayed ? "DI,FI" : "FI";
-  if ("httpStatus" in status) return { status: status.httpStatus, body: "fault filter abort", headers: { "content-type": "text/plain" }, flag };
-  return { status: 200, body: "", headers: { "content-type": "application/grpc", "grpc-status": String(status.grpcStatus), "grpc-message": "fault filter abort" }, flag };
+  const details = "fault_filter_abort";
+  if ("httpStatus" in status) return { status: status.httpStatus, body: "fault filter abort", headers: { "content-type": "text/plain" }, flag, details };
+  return { status: 200, body: "", headers: { "content-type": "application/grpc", "grpc-status": String(status.grpcStatus), "grpc-message": "fault filter abort" }, flag, details };
 }
 
 export function createFaultFilter(cfg: FaultConfig, context: FilterContext & { sleep?: Sleep }): HttpFilter {
@@ -72,22 +75,23 @@ export function createFaultFilter(cfg: FaultConfig, context: FilterContext & { s
       if (p.delay === undefined && p.abort === undefined) return undefined;
       const record: FaultRecord = {};
       stream.metadata.set(FAULT_KEY, record);
+      active++;
       const finish = (): LocalReply | undefined => {
-        if (p.abort === undefined) return undefined;
+        if (p.abort === undefined) {
+          stream.addResponseFlag("DI");
+          return undefined;
+        }
         record.abortedWith = p.abort;
         setResponseDetails(stream, "fault_filter_abort");
         return abortReply(p.abort, p.delay !== undefined);
       };
       if (p.delay === undefined) return finish();
       record.delayedMs = p.delay;
-      active++;
-      return sleep(p.delay).then(() => {
-        active--;
-        return finish();
-      }, (e: unknown) => {
-        active--;
-        throw e;
-      });
+      return sleep(p.delay).then(finish);
+    },
+    onComplete(stream) {
+      // Only requests this filter faulted are counted (and so uncounted here).
+      if (stream.metadata.has(FAULT_KEY)) active--;
     },
   };
 }

@@ -6,8 +6,8 @@
  * peer's own identity is the user. The effective user goes to the metadata (for rbac and audit) and to
  * the forwarded header.
  *
- * The peer's identity is its certificate subject DN when the host provides one as
- * `connection.peerSubject` (not yet part of `FilterStream`), else its SPIFFE ID (`connection.principal`).
+ * The peer's identity is its verified certificate's subject DN (`connection.peerSubject`) when it has
+ * one, else its SPIFFE ID (`connection.principal`).
  */
 import type { FilterStream, HttpFilter, LocalReply } from "../../proxy/filter.ts";
 import { IMPERSONATION_KEY, setResponseDetails, type ImpersonationResult } from "../common/metadata.ts";
@@ -16,10 +16,9 @@ import { createIdentitySet } from "./dn.ts";
 
 /** The mTLS peer's identity: subject DN if the host gives one, else the SPIFFE ID; undefined for plaintext. */
 export function peerIdentity(stream: FilterStream): string | undefined {
-  const connection = stream.connection as FilterStream["connection"] & { readonly peerSubject?: string };
-  const subject = connection.peerSubject?.trim();
+  const subject = stream.connection.peerSubject?.trim();
   if (subject) return subject;
-  return connection.principal || undefined;
+  return stream.connection.principal || undefined;
 }
 
 const FORBIDDEN: LocalReply = { status: 403, body: "impersonation denied", headers: { "content-type": "text/plain" } };
@@ -29,8 +28,9 @@ export function createImpersonationFilter(cfg: ImpersonationConfig): HttpFilter 
   const forwardHeader = cfg.forwardHeader ?? cfg.userHeader;
 
   const deny = (stream: FilterStream, why: string): LocalReply => {
-    setResponseDetails(stream, `impersonation_denied{${why}}`);
-    return FORBIDDEN;
+    const details = `impersonation_denied{${why}}`;
+    setResponseDetails(stream, details);
+    return { ...FORBIDDEN, details };
   };
 
   return {

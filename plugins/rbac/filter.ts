@@ -53,8 +53,9 @@ export function createRbacFilter(cfg: RbacConfig, context: FilterContext): HttpF
   }
 
   const deny = (stream: FilterStream, d: Decision): LocalReply => {
-    setResponseDetails(stream, `rbac_access_denied_matched_policy[${envoyPolicyName(d)}]`);
-    return DENIED;
+    const details = `rbac_access_denied_matched_policy[${envoyPolicyName(d)}]`;
+    setResponseDetails(stream, details);
+    return { ...DENIED, details };
   };
 
   const finish = (stream: FilterStream, d: Decision): FilterVerdict => (d.decision === "deny" ? deny(stream, d) : undefined);
@@ -75,13 +76,13 @@ export function createRbacFilter(cfg: RbacConfig, context: FilterContext): HttpF
       }
       stream.metadata.set(RBAC_KEY, { ...rec, decision: "deny" });
       setResponseDetails(stream, "ext_authz_error");
-      return { ...DENIED, body: "", flag: "UAEX" };
+      return { ...DENIED, body: "", flag: "UAEX", details: "ext_authz_error" };
     }
     if (!result.allow) {
       const d = authorizer.check(request, { customDecision: "deny" });
       stream.metadata.set(RBAC_KEY, { ...record(d), custom: { provider, policy: first.customPolicy, result: "deny" } });
       setResponseDetails(stream, "ext_authz_denied");
-      return { status: result.status ?? 403, body: result.body ?? "", headers: result.headers ?? {}, flag: "UAEX" };
+      return { status: result.status ?? 403, body: result.body ?? "", headers: result.headers ?? {}, flag: "UAEX", details: "ext_authz_denied" };
     }
     for (const [k, v] of Object.entries(result.headers ?? {})) stream.headers.set(k, v);
     stream.metadata.set(RBAC_KEY, { ...record(first), custom: { provider, policy: first.customPolicy, result: "allow" } });

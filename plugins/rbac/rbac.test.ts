@@ -57,7 +57,7 @@ describe("rbac filter", () => {
     const { filter } = make();
     const stream = createTestStream({ path: "/get", principal: "spiffe://cluster.local/ns/other/sa/x" });
     const reply = await run(filter, stream);
-    expect(reply).toMatchObject({ status: 403, body: "RBAC: access denied" });
+    expect(reply).toMatchObject({ status: 403, body: "RBAC: access denied", details: "rbac_access_denied_matched_policy[none]" });
     expect(stream.metadata.get(RESPONSE_CODE_DETAILS_KEY)).toBe("rbac_access_denied_matched_policy[none]");
   });
 
@@ -156,7 +156,7 @@ spec:
   it("answers the provider's denial with flag UAEX", async () => {
     const { filter } = build(async () => ({ allow: false, status: 401, body: "no", headers: { "www-authenticate": "Basic" } }));
     const stream = createTestStream({ path: "/ext/a" });
-    expect(await run(filter, stream)).toEqual({ status: 401, body: "no", headers: { "www-authenticate": "Basic" }, flag: "UAEX" });
+    expect(await run(filter, stream)).toEqual({ status: 401, body: "no", headers: { "www-authenticate": "Basic" }, flag: "UAEX", details: "ext_authz_denied" });
     expect(stream.metadata.get(RESPONSE_CODE_DETAILS_KEY)).toBe("ext_authz_denied");
     expect((stream.metadata.get(RBAC_KEY) as RbacRecord)).toMatchObject({ decision: "deny", action: "CUSTOM", policy: "foo/ext" });
   });

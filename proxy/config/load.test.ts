@@ -126,4 +126,86 @@ describe("loadProxyConfig", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.diagnostics[0]!.message).toMatch(/at most one of path, prefix, regex, template/);
   });
+
+  it("loads TLS chains, secrets, retries, mirrors, outlier detection and health checks", () => {
+    const r = load(`
+listeners:
+  - name: in
+    address: 127.0.0.1:0
+    tls: { secret: svid, mode: PERMISSIVE }
+    http:
+      pathNormalization: MERGE_SLASHES
+      virtualHosts: [{ name: all, domains: ["*"], routes: [{ route: { cluster: api, retry: { attempts: 2, retryOn: "5xx,reset" }, mirror: [{ cluster: api, percent: 5 }] } }] }]
+    filterChains:
+      - name: admin
+        match: { serverNames: ["*.admin.test"] }
+        tls: { secret: svid }
+        http: { virtualHosts: [{ name: a, domains: ["*"], routes: [{ directResponse: { status: 200 } }] }] }
+clusters:
+  - name: api
+    tls: { secret: svid, expectedIdentities: ["spiffe://cluster.local/ns/default/sa/api"] }
+    outlierDetection: { consecutive5xx: 3 }
+    healthChecks: [{ kind: grpc }]
+    endpoints: [127.0.0.1:9000]
+secrets:
+  - name: svid
+    tlsCertificate: { certificateChainFile: a.crt, privateKeyFile: a.key }
+    validationContext: { trustedCaFile: bundle.pem }
+`);
+    if (!r.ok) throw new Error(r.diagnostics.map(formatDiagnostic).join("\n"));
+    const l = r.config.listeners[0]!;
+    expect(l.filterChains.map((c) => [c.name, c.match?.serverNames, c.tls?.mode])).toEqual([["admin", ["*.admin.test"], "STRICT"], ["default", undefined, "PERMISSIVE"]]);
+    const t = l.filterChains[1]!.terminal;
+    expect(t.kind === "http" && t.http.pathNormalization).toBe("MERGE_SLASHES");
+    const action = r.config.routeConfigs.find((rc) => rc.name === "listener/in")!.virtualHosts[0]!.routes[0]!.action;
+    expect(action).toMatchObject({ retry: { attempts: 2, retryOn: ["5xx", "reset"], backoff: { baseMs: 25, maxMs: 250 } }, mirror: [{ cluster: "api", percent: 5 }] });
+    expect(r.config.clusters[0]).toMatchObject({
+      tls: { mode: "mutual", expectedIdentities: ["spiffe://cluster.local/ns/default/sa/api"], files: { credentialName: "svid" } },
+      outlierDetection: { consecutive5xx: 3, intervalMs: 10_000, baseEjectionMs: 30_000, maxEjectionPercent: 10 },
+      healthChecks: [{ kind: "grpc", intervalMs: 10_000, healthyThreshold: 1, unhealthyThreshold: 2 }],
+    });
+  });
+
+  it("names unknown secrets, secrets without a bundle, and unknown retry conditions", () => {
+    const r = load(`
+listeners:
+  - name: in
+    address: 127.0.0.1:0
+    tls: { secret: nope }
+    http: { virtualHosts: [{ name: all, domains: ["*"], routes: [{ route: { cluster: api, retry: { attempts: 1, retryOn: "5xx,sometimes" } } }] }] }
+clusters:
+  - name: api
+    tls: { secret: certonly, expectedIdentities: ["spiffe://td/x"] }
+    endpoints: [127.0.0.1:9000]
+secrets:
+  - name: certonly
+    tlsCertificate: { certificateChainFile: a.crt, privateKeyFile: a.key }
+`);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const got = r.diagnostics.map((d) => `${d.object} ${d.path}: ${d.message}`);
+    expect(got).toEqual(expect.arrayContaining([
+      expect.stringMatching(/retryOn: unknown retry condition "sometimes"/),
+    ]));
+    const r2 = load(`
+listeners:
+  - name: in
+    address: 127.0.0.1:0
+    tls: { secret: nope }
+    http: { virtualHosts: [{ name: all, domains: ["*"], routes: [{ route: { cluster: api } }] }] }
+clusters:
+  - name: api
+    tls: { secret: certonly, expectedIdentities: ["spiffe://td/x"] }
+    endpoints: [127.0.0.1:9000]
+secrets:
+  - name: certonly
+    tlsCertificate: { certificateChainFile: a.crt, privateKeyFile: a.key }
+`);
+    expect(r2.ok).toBe(false);
+    if (r2.ok) return;
+    expect(r2.diagnostics.map((d) => `${d.object} ${d.path}: ${d.message}`)).toEqual(expect.arrayContaining([
+      'Listener/in tls.secret: unknown secret "nope"',
+      'Cluster/api tls.secret: secret "certonly" has no validationContext (trust bundle)',
+    ]));
+  });
 });

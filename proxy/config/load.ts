@@ -57,7 +57,7 @@ export function loadProxyConfig(text: string, file: string | undefined, filters:
   const f = parsed.data;
   const errors: Diagnostic[] = [];
   const routeConfigs: RouteConfig[] = [...f.routeConfigs];
-  for (const l of f.listeners) if (l.inlineRoutes) routeConfigs.push(l.inlineRoutes);
+  for (const l of f.listeners) routeConfigs.push(...l.inlineRoutes);
 
   dupes(f.listeners.map((l) => l.listener.name), (i) => errors.push(at(["listeners", i, "name"], "duplicate listener name")));
   dupes(f.listeners.map((l) => `${l.listener.address}:${l.listener.port}`), (i) => {
@@ -69,27 +69,51 @@ export function loadProxyConfig(text: string, file: string | undefined, filters:
 
   const clusterNames = new Set(f.clusters.map((c) => c.name));
   const routeNames = new Set(routeConfigs.map((r) => r.name));
+  const secrets = new Map(f.secrets.map((x) => [x.name, x]));
+  const checkSecret = (path: PropertyKey[], secret: string | undefined, need: "certificate" | "validation") => {
+    if (secret === undefined) return;
+    const sec = secrets.get(secret);
+    if (!sec) errors.push(at(path, `unknown secret "${secret}"`));
+    else if (need === "certificate" && !sec.tlsCertificate) errors.push(at(path, `secret "${secret}" has no tlsCertificate`));
+    else if (need === "validation" && !sec.validationContext) errors.push(at(path, `secret "${secret}" has no validationContext (trust bundle)`));
+  };
   f.listeners.forEach(({ listener }, li) => {
-    const t = listener.filterChains[0]?.terminal;
-    if (!t) return;
-    if (t.kind === "tcp") {
-      if (!clusterNames.has(t.tcp.cluster)) errors.push(at(["listeners", li, "tcp", "cluster"], `unknown cluster "${t.tcp.cluster}"`));
-      return;
-    }
-    const h = t.http;
-    if (!routeNames.has(h.routeConfig)) errors.push(at(["listeners", li, "http", "routeConfig"], `unknown route config "${h.routeConfig}"`));
-    h.httpFilters.forEach((flt, fi) => {
-      const problems = filters.validate(flt.name, flt.config);
-      const base = ["listeners", li, "http", "filters", fi];
-      if (problems === undefined) errors.push(at([...base, "name"], `unknown HTTP filter "${flt.name}"`));
-      else for (const p of problems) errors.push(at([...base, "config", ...p.path], p.message));
-      const last = fi === h.httpFilters.length - 1;
-      if (problems !== undefined && filters.isTerminal(flt.name) !== last) {
-        errors.push(at([...base, "name"], last ? `the last HTTP filter must be a terminal filter such as "router"` : `"${flt.name}" is terminal and must be last`));
+    const extra = listener.filterChains.length - 1;
+    dupes(listener.filterChains.map((c) => c.name), (i) => errors.push(at(["listeners", li, "filterChains", i, "name"], "duplicate filter chain name")));
+    listener.filterChains.forEach((chain, ci) => {
+      const base: PropertyKey[] = ci < extra ? ["listeners", li, "filterChains", ci] : ["listeners", li];
+      if (chain.tls) {
+        checkSecret([...base, "tls", "secret"], chain.tls.secret, "certificate");
+        if (chain.tls.requireClientCertificate) {
+          checkSecret([...base, "tls", chain.tls.validationSecret ? "validationSecret" : "secret"], chain.tls.validationSecret ?? chain.tls.secret, "validation");
+        }
       }
+      const t = chain.terminal;
+      if (t.kind === "tcp") {
+        if (!clusterNames.has(t.tcp.cluster)) errors.push(at([...base, "tcp", "cluster"], `unknown cluster "${t.tcp.cluster}"`));
+        return;
+      }
+      const h = t.http;
+      if (!routeNames.has(h.routeConfig)) errors.push(at([...base, "http", "routeConfig"], `unknown route config "${h.routeConfig}"`));
+      h.httpFilters.forEach((flt, fi) => {
+        const problems = filters.validate(flt.name, flt.config);
+        const fbase = [...base, "http", "filters", fi];
+        if (problems === undefined) errors.push(at([...fbase, "name"], `unknown HTTP filter "${flt.name}"`));
+        else for (const p of problems) errors.push(at([...fbase, "config", ...p.path], p.message));
+        const last = fi === h.httpFilters.length - 1;
+        if (problems !== undefined && filters.isTerminal(flt.name) !== last) {
+          errors.push(at([...fbase, "name"], last ? `the last HTTP filter must be a terminal filter such as "router"` : `"${flt.name}" is terminal and must be last`));
+        }
+      });
+      const inline = f.listeners[li]?.inlineRoutes.find((r) => r.name === h.routeConfig);
+      if (inline) checkRoutes(inline, [...base, "http"], clusterNames, errors, at);
     });
-    const inline = f.listeners[li]?.inlineRoutes;
-    if (inline) checkRoutes(inline, ["listeners", li, "http"], clusterNames, errors, at);
+  });
+  f.clusters.forEach((c, ci) => {
+    if (c.tls.mode !== "mutual") return;
+    checkSecret(["clusters", ci, "tls", "secret"], c.tls.files?.credentialName, "certificate");
+    const v = c.tls.files?.caCertificates?.replace(/^secret:/, "");
+    checkSecret(["clusters", ci, "tls", v ? "validationSecret" : "secret"], v ?? c.tls.files?.credentialName, "validation");
   });
   f.routeConfigs.forEach((rc, ri) => checkRoutes(rc, ["routeConfigs", ri], clusterNames, errors, at));
   if (errors.length > 0) return { ok: false, diagnostics: [...diagnostics, ...errors] };
@@ -101,6 +125,7 @@ export function loadProxyConfig(text: string, file: string | undefined, filters:
     routeConfigs,
     clusters: f.clusters,
     secrets: f.secrets,
+    ...(f.node ? { node: f.node } : {}),
   };
   return { ok: true, config, warnings: diagnostics };
 }
@@ -134,6 +159,9 @@ function checkRoute(r: Route, base: PropertyKey[], clusters: Set<string>, errors
     if (clusters.has(d.cluster)) return;
     const p = a.destinations.length === 1 ? [...base, "route", "cluster"] : [...base, "route", "weightedClusters", di, "cluster"];
     errors.push(at(p, `unknown cluster "${d.cluster}"`));
+  });
+  a.mirror?.forEach((m, mi) => {
+    if (!clusters.has(m.cluster)) errors.push(at([...base, "route", "mirror", mi, "cluster"], `unknown cluster "${m.cluster}"`));
   });
 
   function regexProblem(re: string | undefined, path: PropertyKey[]): void {

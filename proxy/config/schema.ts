@@ -6,31 +6,16 @@
  * model (`types.ts`) and the IR, so nothing downstream ever sees the file's shorthand.
  */
 import { z } from "../../core/schema/index.ts";
-import type {
-  Cluster, Endpoint, HashPolicy, HeaderMatch, LoadBalancer, Route, RouteAction, RouteMatch, StringMatch, VirtualHost,
-} from "../../core/ir/model.ts";
-import { HTTP_DEFAULTS, type FilterChainConfig, type ListenerConfig, type RouteConfig, type SecretConfig, type SocketAddress } from "./types.ts";
+import type { HashPolicy, HeaderMatch, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, VirtualHost } from "../../core/ir/model.ts";
+import {
+  HTTP_DEFAULTS, type DownstreamTlsConfig, type FilterChainConfig, type ListenerConfig, type RouteConfig, type SecretConfig,
+} from "./types.ts";
+import { clusterSchema } from "./cluster-schema.ts";
+import { ms, name, socketAddress } from "./primitives.ts";
 
-const name = z.string().min(1).max(253);
-const ms = z.number().int().min(0).max(365 * 24 * 3600 * 1000);
+export { clusterSchema } from "./cluster-schema.ts";
 
-/** Parses `host:port`, `[v6]:port` or `:port` (all interfaces). */
-export function parseSocketAddress(text: string): SocketAddress | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*)):(\d{1,5})$/.exec(text.trim());
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  return { address: m[1] ?? (m[2] || "0.0.0.0"), port };
-}
-
-const socketAddress = z.string().transform((s, ctx) => {
-  const a = parseSocketAddress(s);
-  if (!a) {
-    ctx.addIssue({ code: "custom", message: `expected HOST:PORT, got "${s}"` });
-    return z.NEVER;
-  }
-  return a;
-});
+export { parseSocketAddress } from "./primitives.ts";
 
 // ------------------------------------------------------------------ string and route matches
 
@@ -116,6 +101,37 @@ const hashPolicy = z.union([
   z.strictObject({ queryParam: name }),
 ]);
 
+/** Envoy's `retry_on` conditions weft implements (HTTP and gRPC). */
+export const RETRY_ON = [
+  "5xx", "gateway-error", "reset", "connect-failure", "retriable-4xx", "refused-stream", "retriable-status-codes",
+  "cancelled", "deadline-exceeded", "resource-exhausted", "unavailable", "internal",
+] as const;
+
+const retryPolicy = z.strictObject({
+  /** Retries after the first try (Envoy `num_retries`, Istio `attempts`). */
+  attempts: z.number().int().min(0).max(100),
+  perTryTimeoutMs: ms.optional(),
+  /** A list, or Envoy's comma-separated string. */
+  retryOn: z.union([z.array(z.enum(RETRY_ON)), z.string()]).default(["5xx"]),
+  retriableStatusCodes: z.array(z.number().int().min(100).max(599)).optional(),
+  backoff: z.strictObject({ baseMs: z.number().int().min(1), maxMs: z.number().int().min(1).optional() }).optional(),
+  budget: z.strictObject({ percent: z.number().min(0).max(100).default(20), minConcurrency: z.number().int().min(0).default(3) }).optional(),
+}).transform((v, ctx): RetryPolicy => {
+  const on = typeof v.retryOn === "string" ? v.retryOn.split(",").map((x) => x.trim()).filter(Boolean) : v.retryOn;
+  for (const c of on) {
+    if (!(RETRY_ON as readonly string[]).includes(c)) ctx.addIssue({ code: "custom", path: ["retryOn"], message: `unknown retry condition "${c}" (known: ${RETRY_ON.join(", ")})` });
+  }
+  const baseMs = v.backoff?.baseMs ?? 25;
+  return {
+    attempts: v.attempts,
+    retryOn: on,
+    ...(v.perTryTimeoutMs !== undefined ? { perTryTimeoutMs: v.perTryTimeoutMs } : {}),
+    ...(v.retriableStatusCodes ? { retriableStatusCodes: v.retriableStatusCodes } : {}),
+    backoff: { baseMs, maxMs: v.backoff?.maxMs ?? baseMs * 10 },
+    ...(v.budget ? { budget: v.budget } : {}),
+  };
+});
+
 const forward = z.strictObject({
   cluster: name.optional(),
   weightedClusters: z.array(z.strictObject({ cluster: name, weight: z.number().int().min(0).max(1_000_000) })).min(1).optional(),
@@ -124,6 +140,8 @@ const forward = z.strictObject({
   regexRewrite: z.strictObject({ pattern: z.string(), substitution: z.string() }).optional(),
   hostRewrite: z.string().optional(),
   hashPolicy: z.array(hashPolicy).optional(),
+  retry: retryPolicy.optional(),
+  mirror: z.array(z.strictObject({ cluster: name, percent: z.number().min(0).max(100).default(100) })).optional(),
 }).transform((v, ctx): RouteAction => {
   if ((v.cluster === undefined) === (v.weightedClusters === undefined)) {
     ctx.addIssue({ code: "custom", message: "give exactly one of cluster, weightedClusters" });
@@ -144,6 +162,8 @@ const forward = z.strictObject({
     ...(v.timeoutMs !== undefined ? { timeoutMs: v.timeoutMs } : {}),
     ...(rewrite ? { rewrite } : {}),
     ...(v.hashPolicy ? { hashPolicy: v.hashPolicy } : {}),
+    ...(v.retry ? { retry: v.retry } : {}),
+    ...(v.mirror ? { mirror: v.mirror } : {}),
   };
 });
 
@@ -186,51 +206,6 @@ export const routeConfigSchema = z.strictObject({
   virtualHosts: z.array(virtualHost),
 }).transform((v): RouteConfig => v);
 
-// ------------------------------------------------------------------ clusters
-
-const endpoint = z.union([
-  socketAddress.transform((a): Endpoint => ({ ...a, health: "unknown" })),
-  z.strictObject({
-    address: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    weight: z.number().int().min(1).max(128).optional(),
-    health: z.enum(["healthy", "unhealthy", "draining", "unknown"]).default("unknown"),
-  }).transform((v): Endpoint => v),
-]);
-
-const lb = z.union([
-  z.enum(["round-robin", "least-request", "random", "ring-hash", "maglev"]).transform((kind) => ({ kind }) as LoadBalancer),
-  z.strictObject({ kind: z.literal("round-robin") }),
-  z.strictObject({ kind: z.literal("least-request"), choiceCount: z.number().int().min(2).max(10).optional() }),
-  z.strictObject({ kind: z.literal("random") }),
-  z.strictObject({ kind: z.literal("ring-hash"), minRingSize: z.number().int().min(1).max(8_388_608).optional() }),
-  z.strictObject({ kind: z.literal("maglev"), tableSize: z.number().int().min(1).max(5_000_011).optional() }),
-]);
-
-export const clusterSchema = z.strictObject({
-  name: name,
-  protocol: z.enum(["http", "http2", "grpc"]).default("http"),
-  lb: lb.default({ kind: "round-robin" }),
-  connectTimeoutMs: ms.optional(),
-  circuitBreakers: z.strictObject({
-    maxConnections: z.number().int().min(1).optional(),
-    maxPendingRequests: z.number().int().min(0).optional(),
-    maxRequests: z.number().int().min(1).optional(),
-    maxRetries: z.number().int().min(0).optional(),
-    maxRequestsPerConnection: z.number().int().min(1).optional(),
-  }).optional(),
-  endpoints: z.array(endpoint),
-}).transform((v): Cluster => ({
-  name: v.name,
-  protocol: v.protocol,
-  lb: v.lb,
-  endpoints: v.endpoints,
-  tls: { mode: "disable" },
-  ...(v.circuitBreakers || v.connectTimeoutMs !== undefined
-    ? { circuitBreakers: { ...v.circuitBreakers, ...(v.connectTimeoutMs !== undefined ? { connectTimeoutMs: v.connectTimeoutMs } : {}) } }
-    : {}),
-}));
-
 // ------------------------------------------------------------------ listeners
 
 const httpFilter = z.strictObject({ name: name, config: z.unknown().optional() })
@@ -247,33 +222,71 @@ const httpBlock = z.strictObject({
   requestHeadersTimeoutMs: ms.default(HTTP_DEFAULTS.requestHeadersTimeoutMs),
   idleTimeoutMs: ms.default(HTTP_DEFAULTS.idleTimeoutMs),
   maxRequestHeadersBytes: z.number().int().min(1024).max(1024 * 1024).default(HTTP_DEFAULTS.maxRequestHeadersBytes),
+  pathNormalization: z.enum(["NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"]).default(HTTP_DEFAULTS.pathNormalization),
 });
+
+const downstreamTls = z.strictObject({
+  secret: name,
+  validationSecret: name.optional(),
+  mode: z.enum(["STRICT", "PERMISSIVE"]).default("STRICT"),
+  requireClientCertificate: z.boolean().default(true),
+  alpn: z.array(z.enum(["h2", "http/1.1"])).min(1).default(["h2", "http/1.1"]),
+}).transform((v): DownstreamTlsConfig => v);
+
+const serverName = z.string().regex(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, "a host name, or *.suffix");
 
 const tcpBlock = z.strictObject({ cluster: name, idleTimeoutMs: ms.default(3_600_000) });
 
-/** A listener as written; `virtualHosts` inline become a route config named after the listener. */
+type HttpBlock = z.output<typeof httpBlock>;
+type TcpBlock = z.output<typeof tcpBlock>;
+
+function chainTerminal(listener: string, chain: string, http: HttpBlock | undefined, tcp: TcpBlock | undefined, ctx: z.RefinementCtx, path: PropertyKey[]): { terminal: FilterChainConfig["terminal"]; inlineRoutes?: RouteConfig } {
+  if ((http === undefined) === (tcp === undefined)) ctx.addIssue({ code: "custom", path, message: "give exactly one of http, tcp" });
+  if (!http) return { terminal: { kind: "tcp", tcp: tcp ?? { cluster: "", idleTimeoutMs: 0 } } };
+  const { virtualHosts, routeConfig, filters, ...rest } = http;
+  if ((virtualHosts === undefined) === (routeConfig === undefined)) {
+    ctx.addIssue({ code: "custom", path: [...path, "http"], message: "give exactly one of routeConfig, virtualHosts" });
+  }
+  const inlineName = chain === "default" ? `listener/${listener}` : `listener/${listener}/${chain}`;
+  const httpFilters = filters ?? [{ name: "router", config: {} }];
+  const terminal: FilterChainConfig["terminal"] = { kind: "http", http: { ...rest, routeConfig: routeConfig ?? inlineName, httpFilters } };
+  return virtualHosts ? { terminal, inlineRoutes: { name: inlineName, virtualHosts } } : { terminal };
+}
+
+const extraChain = z.strictObject({
+  name: name,
+  match: z.strictObject({ serverNames: z.array(serverName).min(1) }),
+  tls: downstreamTls,
+  http: httpBlock.optional(),
+  tcp: tcpBlock.optional(),
+});
+
+/**
+ * A listener as written. Its own `http`/`tcp` (and `tls`) are the default filter chain; `filterChains`
+ * add chains chosen by TLS SNI. Inline `virtualHosts` become a route config named after the listener.
+ */
 export const listenerSchema = z.strictObject({
   name: name,
   address: socketAddress,
+  tls: downstreamTls.optional(),
   http: httpBlock.optional(),
   tcp: tcpBlock.optional(),
-}).transform((v, ctx): { listener: ListenerConfig; inlineRoutes?: RouteConfig } => {
-  if ((v.http === undefined) === (v.tcp === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of http, tcp" });
-  let terminal: FilterChainConfig["terminal"];
-  let inlineRoutes: RouteConfig | undefined;
-  if (v.http) {
-    const { virtualHosts, routeConfig, filters, ...rest } = v.http;
-    if ((virtualHosts === undefined) === (routeConfig === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["http"], message: "give exactly one of routeConfig, virtualHosts" });
-    }
-    if (virtualHosts) inlineRoutes = { name: `listener/${v.name}`, virtualHosts };
-    const httpFilters = filters ?? [{ name: "router", config: {} }];
-    terminal = { kind: "http", http: { ...rest, routeConfig: routeConfig ?? `listener/${v.name}`, httpFilters } };
-  } else {
-    terminal = { kind: "tcp", tcp: v.tcp ?? { cluster: "", idleTimeoutMs: 0 } };
-  }
-  const listener: ListenerConfig = { name: v.name, ...v.address, filterChains: [{ name: "default", terminal }] };
-  return inlineRoutes ? { listener, inlineRoutes } : { listener };
+  filterChains: z.array(extraChain).optional(),
+}).transform((v, ctx): { listener: ListenerConfig; inlineRoutes: RouteConfig[] } => {
+  const inlineRoutes: RouteConfig[] = [];
+  const chains: FilterChainConfig[] = [];
+  (v.filterChains ?? []).forEach((c, i) => {
+    const t = chainTerminal(v.name, c.name, c.http, c.tcp, ctx, ["filterChains", i]);
+    if (t.terminal.kind === "tcp") ctx.addIssue({ code: "custom", path: ["filterChains", i, "tcp"], message: "SNI filter chains are HTTP chains" });
+    if (t.inlineRoutes) inlineRoutes.push(t.inlineRoutes);
+    chains.push({ name: c.name, match: c.match, tls: c.tls, terminal: t.terminal });
+  });
+  const d = chainTerminal(v.name, "default", v.http, v.tcp, ctx, []);
+  if (d.inlineRoutes) inlineRoutes.push(d.inlineRoutes);
+  if (chains.length > 0 && d.terminal.kind === "tcp") ctx.addIssue({ code: "custom", path: ["filterChains"], message: "SNI filter chains need an HTTP listener" });
+  chains.push({ name: "default", ...(v.tls ? { tls: v.tls } : {}), terminal: d.terminal });
+  const listener: ListenerConfig = { name: v.name, ...v.address, filterChains: chains };
+  return { listener, inlineRoutes };
 });
 
 const secret = z.strictObject({
@@ -289,6 +302,10 @@ export const proxyFileSchema = z.strictObject({
   routeConfigs: z.array(routeConfigSchema).default([]),
   clusters: z.array(clusterSchema).default([]),
   secrets: z.array(secret).default([]),
+  node: z.strictObject({
+    id: z.string().optional(),
+    locality: z.strictObject({ region: z.string().optional(), zone: z.string().optional(), subzone: z.string().optional() }).optional(),
+  }).optional(),
 });
 
 export type ProxyFile = z.output<typeof proxyFileSchema>;

@@ -6,7 +6,7 @@
  * clusters with their endpoints (EDS folded in); secrets are referenced by name (SDS). A config is an
  * immutable snapshot: the host compiles it once and swaps it atomically on reload.
  */
-import type { Cluster, Origin, VirtualHost } from "../../core/ir/model.ts";
+import type { Cluster, Locality, Origin, VirtualHost } from "../../core/ir/model.ts";
 
 /** One complete, validated proxy configuration. Never mutated after validation. */
 export interface ProxyConfig {
@@ -17,6 +17,8 @@ export interface ProxyConfig {
   routeConfigs: RouteConfig[];
   clusters: Cluster[];
   secrets: SecretConfig[];
+  /** Where this proxy runs (Envoy's node): its locality makes balancers prefer endpoints in the same one. */
+  node?: { id?: string; locality?: Locality };
 }
 
 export interface SocketAddress {
@@ -34,11 +36,39 @@ export interface ListenerConfig extends SocketAddress {
 
 export interface FilterChainConfig {
   name: string;
-  /** Absent = matches every connection. SNI/ALPN matching arrives with downstream TLS. */
-  match?: { serverNames?: string[]; transportProtocol?: "raw_buffer" | "tls" };
-  /** Downstream TLS context by secret name (SDS); absent = plaintext. */
-  tlsSecret?: string;
+  /**
+   * Which connections the chain takes. `serverNames` match the TLS SNI (`*.example.com` wildcards);
+   * absent = any. Chains with `serverNames` are tried first, in order; the listener's default chain last.
+   */
+  match?: { serverNames?: string[] };
+  /** Downstream TLS (mTLS with SPIFFE); absent = plaintext only. */
+  tls?: DownstreamTlsConfig;
   terminal: { kind: "http"; http: HttpConnectionManagerConfig } | { kind: "tcp"; tcp: TcpProxyConfig };
+}
+
+/**
+ * Downstream TLS of a filter chain. `STRICT` accepts only TLS; `PERMISSIVE` also accepts plaintext on
+ * the same port (told apart by the first byte: a TLS handshake record starts with 0x16).
+ */
+export interface DownstreamTlsConfig {
+  /** Secret (SDS) with the certificate chain and private key this side presents. */
+  secret: string;
+  /** Secret with the trust bundle client certificates must chain to (default: `secret`'s). */
+  validationSecret?: string;
+  mode: "STRICT" | "PERMISSIVE";
+  /** Ask for and verify a client certificate; its URI SAN is the request's source principal (default true). */
+  requireClientCertificate: boolean;
+  /** ALPN protocols offered, in preference order (default `h2`, `http/1.1`). */
+  alpn: string[];
+}
+
+/** Upstream mTLS of a cluster: the client certificate to present and the SPIFFE IDs the server may have. */
+export interface UpstreamTlsConfig {
+  secret: string;
+  validationSecret?: string;
+  /** The server's certificate must carry one of these SPIFFE IDs as its URI SAN (host names are not checked). */
+  expectedIdentities: string[];
+  sni?: string;
 }
 
 export type HttpCodec = "auto" | "http1" | "http2";
@@ -63,6 +93,12 @@ export interface HttpConnectionManagerConfig {
   idleTimeoutMs: number;
   /** Largest request head accepted, in bytes (default 60 KiB, Envoy's default); larger gets 431. */
   maxRequestHeadersBytes: number;
+  /**
+   * How the request path is normalized before routing and filters (Istio's MeshConfig
+   * `pathNormalization`, default BASE); the normalized path is what the upstream receives.
+   * A path that cannot be normalized (`%00`, bad percent-encoding) is answered 400.
+   */
+  pathNormalization: "NONE" | "BASE" | "MERGE_SLASHES" | "DECODE_AND_MERGE_SLASHES";
 }
 
 export interface HttpFilterConfig {
@@ -101,6 +137,7 @@ export const HTTP_DEFAULTS = {
   requestHeadersTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,
   maxRequestHeadersBytes: 60 * 1024,
+  pathNormalization: "BASE" as HttpConnectionManagerConfig["pathNormalization"],
 };
 
 /** Envoy's default route timeout. */

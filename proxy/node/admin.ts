@@ -1,17 +1,20 @@
 /**
  * @module proxy/node/admin
  * The admin listener, with Envoy's paths: `/ready` (200 LIVE, 503 DRAINING), `/config_dump` (the
- * active config as JSON), `/clusters` (hosts with health, weight and requests in flight, one line per
- * fact as Envoy prints them) and `/stats/prometheus`. Bind it to loopback.
+ * active config as JSON), `/clusters` (hosts with health flags, weight and requests in flight, one
+ * line per fact as Envoy prints them), `/certs` (each secret's certificate: SANs, serial, validity) and
+ * `/stats/prometheus`. Bind it to loopback.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Snapshot } from "../snapshot.ts";
 import type { StatsRegistry } from "../stats.ts";
+import type { SecretStore } from "./tls-secrets.ts";
 
 export interface AdminSource {
   snapshot(): Snapshot | undefined;
   stats: StatsRegistry;
+  secrets?: SecretStore;
   draining(): boolean;
 }
 
@@ -41,15 +44,17 @@ export async function startAdmin(address: string, port: number, src: AdminSource
           lines.push(`${c.name}::default_priority::max_pending_requests::${c.maxPendingRequests}`);
           for (const h of c.hosts) {
             const p = `${c.name}::${h.key}`;
-            lines.push(`${p}::health_flags::${h.usable ? "healthy" : h.health}`, `${p}::weight::${h.weight}`, `${p}::rq_active::${h.activeRequests}`);
+            lines.push(`${p}::health_flags::${h.healthFlags}`, `${p}::weight::${h.weight}`, `${p}::rq_active::${h.activeRequests}`);
           }
         }
         return send(200, lines.join("\n") + "\n");
       }
+      case "/certs":
+        return send(200, JSON.stringify({ certificates: src.secrets?.describe() ?? [] }, null, 2) + "\n", "application/json");
       case "/stats/prometheus":
         return send(200, src.stats.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
       case "/":
-        return send(200, "/ready\n/config_dump\n/clusters\n/stats/prometheus\n");
+        return send(200, "/ready\n/config_dump\n/clusters\n/certs\n/stats/prometheus\n");
       default:
         return send(404, "not found\n");
     }

@@ -1,54 +1,200 @@
+/**
+ * The bad-input suite: hostile or broken requests and upstreams, over real sockets. Each case checks
+ * the status, the response flag in the JSON access log, that nothing reached the upstream when it must
+ * not, and that the proxy keeps serving the next request.
+ */
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpListenerYaml, rawExchange, startProxy, startUpstream, type TestProxy, type Upstream } from "./test-support.ts";
+import { rawExchange, startProxy, startUpstream, type TestProxy, type Upstream } from "./test-support.ts";
 
-// The first part of the bad-input suite: framing attacks and slow or oversized heads never reach the
-// upstream, get the right status, and leave the proxy serving.
-describe("bad input on HTTP/1.1", () => {
+const firstStatus = (text: string) => /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+const untilHead = (t: string) => /\r\n\r\n/.test(t);
+
+/** Sends raw bytes; resolves with everything received until the proxy closes the connection (or 5 s). */
+function untilClosed(port: number, bytes: string | Buffer): Promise<string> {
+  return rawExchange(port, [{ write: typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes }]);
+}
+
+describe("bad input", () => {
   let up: Upstream;
+  let midBody: Upstream;
   let proxy: TestProxy;
-  let seen = 0;
+  const seen: string[] = [];
+
   beforeAll(async () => {
-    up = await startUpstream((_req, res) => {
-      seen++;
-      res.end("ok");
+    up = await startUpstream((req, res) => {
+      seen.push(req.url ?? "");
+      res.end(`ok ${req.url}`);
     });
-    proxy = await startProxy(httpListenerYaml(`
-- route: { cluster: up }
-`, `
-- name: up
-  endpoints: [127.0.0.1:${up.port}]
-`, `
+    midBody = await startUpstream((_req, res) => {
+      // Promises 100 bytes, sends 10, then resets the connection.
+      res.writeHead(200, { "content-length": "100" });
+      res.write("0123456789");
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const rbac = `
+        - name: rbac
+          config:
+            namespace: default
+            policies:
+              - apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: { name: deny-admin, namespace: default }
+                spec:
+                  action: DENY
+                  rules: [{ to: [{ operation: { paths: ["/admin", "/admin/*", "/admin;*"] } }] }]
+        - name: router`;
+    const routes = `
+      virtualHosts:
+        - name: all
+          domains: ["*"]
+          routes:
+            - { match: { prefix: /mid-body }, route: { cluster: midbody } }
+            - { route: { cluster: up } }`;
+    proxy = await startProxy(`
+listeners:
+  - name: base
+    address: 127.0.0.1:0
+    http:
+      accessLog: true
       requestHeadersTimeoutMs: 300
-      maxRequestHeadersBytes: 4096`));
+      idleTimeoutMs: 400
+      maxRequestHeadersBytes: 4096
+      filters:${rbac}${routes}
+  - name: strict-paths
+    address: 127.0.0.1:0
+    http:
+      accessLog: true
+      pathNormalization: DECODE_AND_MERGE_SLASHES
+      filters:${rbac}${routes}
+clusters:
+  - name: up
+    endpoints: [127.0.0.1:${up.port}]
+  - name: midbody
+    endpoints: [127.0.0.1:${midBody.port}]
+`);
   });
   afterAll(async () => {
     await proxy.close();
     await up.close();
+    await midBody.close();
   });
 
-  const firstStatus = (text: string) => /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+  async function stillServing(listener = "base"): Promise<void> {
+    const res = await fetch(`http://127.0.0.1:${proxy.port(listener)}/still-serving`);
+    expect(await res.text()).toBe("ok /still-serving");
+  }
 
-  it.each([
-    ["Content-Length with Transfer-Encoding", "POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n", "400"],
-    ["duplicate, differing Content-Length", "POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ncontent-length: 5\r\n\r\nabcde", "400"],
-    ["invalid Content-Length", "POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4x\r\n\r\nabcd", "400"],
-    ["obs-fold", "GET / HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n  folded\r\n\r\n", "400"],
-    ["invalid header bytes", "GET / HTTP/1.1\r\nhost: x\r\nx-a: a\u0000b\r\n\r\n", "400"],
-    ["oversized head", `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(8000)}\r\n\r\n`, "431"],
-  ])("%s → %s, never forwarded", async (_name, bytes, status) => {
-    const before = seen;
-    const text = await rawExchange(proxy.port(), [{ write: Buffer.from(bytes, "latin1"), until: (t) => /\r\n\r\n/.test(t) }]);
-    expect(firstStatus(text)).toBe(status);
-    expect(seen).toBe(before);
+  describe("request smuggling and framing (HTTP/1.1)", () => {
+    it.each([
+      ["Content-Length with Transfer-Encoding", "POST /s1 HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"],
+      ["duplicate, differing Content-Length", "POST /s2 HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ncontent-length: 5\r\n\r\nabcde"],
+      ["invalid Content-Length", "POST /s3 HTTP/1.1\r\nhost: x\r\ncontent-length: 4x\r\n\r\nabcd"],
+      ["negative Content-Length", "POST /s4 HTTP/1.1\r\nhost: x\r\ncontent-length: -1\r\n\r\n"],
+      ["Transfer-Encoding other than chunked", "POST /s5 HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip\r\n\r\nabcd"],
+      ["chunked not last", "POST /s6 HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked, gzip\r\n\r\n0\r\n\r\n"],
+      ["space before the colon", "POST /s7 HTTP/1.1\r\nhost: x\r\ncontent-length : 4\r\n\r\nabcd"],
+      ["obs-fold", "GET /s8 HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n  folded\r\n\r\n"],
+      ["NUL in a header value", "GET /s9 HTTP/1.1\r\nhost: x\r\nx-a: a\u0000b\r\n\r\n"],
+      ["bare CR in a header value", "GET /s10 HTTP/1.1\r\nhost: x\r\nx-a: a\rb\r\n\r\n"],
+      ["invalid header name", "GET /s11 HTTP/1.1\r\nhost: x\r\nx(a): 1\r\n\r\n"],
+      ["invalid chunk size", "POST /s12 HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"],
+    ])("%s → 400 DPE, never forwarded", async (_name, bytes) => {
+      const before = seen.length;
+      const logged = proxy.accessLog.length;
+      const text = await untilClosed(proxy.port(), bytes);
+      expect(firstStatus(text)).toBe("400");
+      expect(seen.slice(before).filter((u) => /^\/s\d+/.test(u))).toEqual([]);
+      expect(proxy.accessLog.slice(logged).find((l) => l.response_code === 400)).toMatchObject({ response_flags: "DPE" });
+      await stillServing();
+    });
+
+    it("an oversized head → 431 DPE", async () => {
+      const logged = proxy.accessLog.length;
+      const text = await untilClosed(proxy.port(), `GET /big HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(8000)}\r\n\r\n`);
+      expect(firstStatus(text)).toBe("431");
+      expect(proxy.accessLog.slice(logged)).toContainEqual(expect.objectContaining({ response_code: 431, response_flags: "DPE" }));
+      await stillServing();
+    });
   });
 
-  it("closes a connection whose headers arrive too slowly (408)", async () => {
-    const text = await rawExchange(proxy.port(), [{ write: "GET / HTTP/1.1\r\nhost: x\r\n", until: (t) => t.length > 0 }]);
-    expect(firstStatus(text)).toBe("408");
+  describe("slow and idle clients", () => {
+    it("a head that arrives too slowly → 408, connection closed", async () => {
+      const logged = proxy.accessLog.length;
+      const text = await rawExchange(proxy.port(), [{ write: "GET /slow HTTP/1.1\r\nhost: x\r\n", until: (t) => t.length > 0 }]);
+      expect(firstStatus(text)).toBe("408");
+      expect(proxy.accessLog.slice(logged)).toContainEqual(expect.objectContaining({ response_code: 408, response_code_details: "request_header_timeout" }));
+      await stillServing();
+    });
+
+    it("an idle keep-alive connection is closed after the idle timeout", async () => {
+      const closed = await new Promise<string>((resolve) => {
+        const s = connect(proxy.port(), "127.0.0.1");
+        let got = "";
+        s.on("data", (c: Buffer) => (got += c.toString("latin1")));
+        s.on("close", () => resolve(got));
+        s.write("GET /idle HTTP/1.1\r\nhost: x\r\n\r\n");
+      });
+      expect(firstStatus(closed)).toBe("200");
+      await stillServing();
+    });
+
+    it("a client that leaves mid-body → DC, and the upstream request is abandoned", async () => {
+      await new Promise<void>((resolve) => {
+        const s = connect(proxy.port(), "127.0.0.1", () => {
+          s.write("POST /partial HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly-part");
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 50);
+        });
+      });
+      await expect.poll(() => proxy.accessLog.find((l) => l.path === "/partial")).toMatchObject({ response_flags: "DC" });
+      await stillServing();
+    });
   });
 
-  it("still serves good requests", async () => {
-    const res = await fetch(`http://127.0.0.1:${proxy.port()}/`);
-    expect(await res.text()).toBe("ok");
+  describe("broken upstreams", () => {
+    it("an upstream reset mid-body → the client's response is cut short, flag UC", async () => {
+      const text = await untilClosed(proxy.port(), "GET /mid-body HTTP/1.1\r\nhost: x\r\n\r\n");
+      expect(firstStatus(text)).toBe("200");
+      expect(text.endsWith("0123456789")).toBe(true);
+      await expect.poll(() => proxy.accessLog.find((l) => l.path === "/mid-body")).toMatchObject({ response_code: 200, response_flags: "UC" });
+      await stillServing();
+    });
+  });
+
+  describe("path normalization before routing and RBAC (a DENY on /admin)", () => {
+    const cases: [string, string, string, string, string | undefined][] = [
+      // listener, raw path, status, flag, what the upstream receives
+      ["base", "/a/../admin", "403", "-", undefined],
+      ["base", "/public/%2e%2e/admin", "403", "-", undefined],
+      ["base", "/admin/../public", "200", "-", "/public"],
+      ["base", "/admin;jsessionid=1", "403", "-", undefined],
+      ["base", "/admin%00.html", "400", "DPE", undefined],
+      ["base", "/public#/../admin", "400", "DPE", undefined],
+      ["base", "/%zz", "400", "DPE", undefined],
+      // BASE keeps %2F and //: the upstream gets them unchanged, and they do not name /admin.
+      ["base", "/x/%2F..%2Fadmin", "200", "-", "/x/%2F..%2Fadmin"],
+      ["strict-paths", "//admin", "403", "-", undefined],
+      ["strict-paths", "/%2Fadmin", "403", "-", undefined],
+      ["strict-paths", "/%5Cadmin", "403", "-", undefined],
+      // Dot segments are resolved before slashes merge (as Envoy does): /x//..//admin → /x//admin → /x/admin.
+      ["strict-paths", "/x/%2F..%2Fadmin", "200", "-", "/x/admin"],
+      ["strict-paths", "/public//a", "200", "-", "/public/a"],
+    ];
+    it.each(cases)("%s %s → %s (flag %s)", async (listener, path, status, flag, upstreamPath) => {
+      const before = seen.length;
+      const logged = proxy.accessLog.length;
+      const text = await rawExchange(proxy.port(listener), [{ write: `GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, until: untilHead }]);
+      expect(firstStatus(text)).toBe(status);
+      await expect.poll(() => proxy.accessLog.slice(logged).find((l) => l.listener === listener)).toBeDefined();
+      const log = proxy.accessLog.slice(logged).find((l) => l.listener === listener)!;
+      expect(log).toMatchObject({ response_code: Number(status), response_flags: flag });
+      if (status === "403") expect(log.response_code_details).toMatch(/^rbac_access_denied_matched_policy\[ns\[default\]-policy\[deny-admin\]/);
+      if (upstreamPath === undefined) expect(seen.length).toBe(before);
+      else await expect.poll(() => seen.slice(before)).toEqual([upstreamPath]);
+      await stillServing(listener);
+    });
   });
 });

@@ -66,24 +66,34 @@ class NodeFilterStream implements FilterStream {
   readonly authority: string;
   readonly scheme: string;
   readonly headers: RawHeaderMap;
-  readonly connection: { remoteAddress: string };
+  readonly connection: FilterStream["connection"];
   readonly routeName: string | undefined;
   readonly metadata = new Map<string, unknown>();
+  private readonly ex: Exchange;
 
   constructor(ex: Exchange) {
+    this.ex = ex;
     this.method = ex.method;
     this.path = ex.target;
     this.authority = ex.authority;
     this.scheme = ex.scheme;
     this.headers = new RawHeaderMap(ex.rawHeaders);
-    this.connection = { remoteAddress: ex.req.socket.remoteAddress ?? "" };
+    const c = ex.conn;
+    this.connection = c === undefined
+      ? { remoteAddress: ex.req.socket.remoteAddress ?? "" }
+      : { remoteAddress: ex.req.socket.remoteAddress ?? "", principal: c.principal, peerSubject: c.peerSubject, sni: c.sni };
     this.routeName = ex.route?.name;
+  }
+
+  addResponseFlag(flag: string): void {
+    this.ex.addFlag(flag);
   }
 }
 
 /** Runs `onRequest` of each filter in order; resolves to a local reply or `undefined` (continue). */
 export async function runFilters(ex: Exchange, filters: readonly HttpFilter[]): Promise<LocalReply | undefined> {
   const stream = new NodeFilterStream(ex);
+  ex.filterStream = stream;
   for (const f of filters) {
     if (f.onRequest === undefined) continue;
     let v: FilterVerdict | Promise<FilterVerdict> = f.onRequest(stream);

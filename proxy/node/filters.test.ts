@@ -94,3 +94,38 @@ describe("registered plugins on the Node host", () => {
     expect(proxy.accessLog.filter((l) => l.path === "/rl").map((l) => l.response_flags)).toEqual(["-", "-", "RL", "RL"]);
   });
 });
+
+describe("filter contract on the Node host", () => {
+  it("a delayed request that continues carries DI; onComplete runs once per request with its summary", async () => {
+    const up = await startUpstream((_req, res) => res.end("ok"));
+    const summaries: { status: number; flags: string; details: string }[] = [];
+    const probe: HttpFilterFactory<Record<string, never>> = {
+      name: "test.probe", status: "wip", runtimes: ["node"], schema: z.strictObject({}),
+      create: () => ({ name: "test.probe", onComplete: (_s, sum) => void summaries.push({ status: sum.status, flags: sum.flags, details: sum.details }) }),
+    };
+    const filters = new Map(httpFilters);
+    filters.set(probe.name, probe as HttpFilterFactory<unknown>);
+    const proxy = await startProxy(httpListenerYaml(`
+- route: { cluster: up }
+`, `
+- name: up
+  endpoints: [127.0.0.1:${up.port}]
+`, `
+      filters:
+        - { name: test.probe }
+        - { name: fault, config: { headerControl: true } }
+        - { name: router }`), undefined, filters);
+    const slow = await fetch(`http://127.0.0.1:${proxy.port()}/slow`, { headers: { "x-envoy-fault-delay-request": "20" } });
+    expect(await slow.text()).toBe("ok");
+    expect(proxy.accessLog.findLast((l) => l.path === "/slow")).toMatchObject({ response_code: 200, response_flags: "DI", response_code_details: "via_upstream" });
+    const aborted = await fetch(`http://127.0.0.1:${proxy.port()}/abort`, { headers: { "x-envoy-fault-abort-request": "503" } });
+    expect(aborted.status).toBe(503);
+    expect(proxy.accessLog.findLast((l) => l.path === "/abort")).toMatchObject({ response_flags: "FI", response_code_details: "fault_filter_abort" });
+    expect(summaries).toEqual([
+      { status: 200, flags: "DI", details: "via_upstream" },
+      { status: 503, flags: "FI", details: "fault_filter_abort" },
+    ]);
+    await proxy.close();
+    await up.close();
+  });
+});

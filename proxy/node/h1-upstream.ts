@@ -1,46 +1,56 @@
 /**
  * @module proxy/node/h1-upstream
- * HTTP/1.1 to upstream hosts over pooled raw sockets: one request at a time per connection, keep-alive
- * reuse (LIFO, so few connections stay warm), llhttp for response framing, request bodies streamed with
- * backpressure (re-chunked when the length is unknown), per-connection timers refreshed rather than
- * re-created, and limits from the cluster's circuit breakers (max connections, max pending → 503 UO).
- * A pooled connection that the upstream closed while idle is retried once on a fresh connection when
- * the request has no body and no response byte arrived.
+ * HTTP/1.1 to upstream hosts over pooled raw sockets (or mTLS sockets for clusters with `tls`, so a
+ * handshake is paid once per connection, not per request): one request at a time per connection,
+ * keep-alive reuse (LIFO, so few connections stay warm), llhttp for response framing, request bodies
+ * streamed with backpressure (re-chunked when the length is unknown), and the cluster's circuit
+ * breakers: connections and pending requests are counted per cluster (503 UO past the limits). A
+ * pooled connection that the upstream closed while idle is retried once on a fresh connection when the
+ * request has no body and no response byte arrived. Timeouts are the exchange's.
  */
 import { connect, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { ClusterRuntime } from "../cluster/cluster-manager.ts";
 import type { UpstreamHost } from "../cluster/host.ts";
 import { createResponseParser, type ResponseParser } from "./llhttp.ts";
-import type { Exchange } from "./exchange.ts";
+import { onTimer, type Exchange, type UpstreamAttempt } from "./exchange.ts";
 import { upstreamHeaderLines } from "./headers.ts";
+import { connectUpstreamTls, type UpstreamTlsSettings } from "./tls-identity.ts";
 
 const IDLE_CLOSE_MS = 30_000;
 
 export class H1Pool {
   readonly host: UpstreamHost;
+  readonly tls: UpstreamTlsSettings | undefined;
   readonly idle: H1Connection[] = [];
   readonly pending: Exchange[] = [];
   total = 0;
   closed = false;
+  private cluster: ClusterRuntime | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
 
-  constructor(host: UpstreamHost) {
+  constructor(host: UpstreamHost, tls: UpstreamTlsSettings | undefined) {
     this.host = host;
+    this.tls = tls;
   }
 
   dispatch(ex: Exchange): void {
     const cluster = ex.cluster as ClusterRuntime;
+    this.cluster = cluster;
     const conn = this.idle.pop();
     if (conn !== undefined) {
       conn.start(ex);
       return;
     }
-    if (this.total < cluster.maxConnections) {
+    if (cluster.resources.connections < cluster.maxConnections) {
       this.open(cluster).start(ex);
       return;
     }
-    if (this.pending.length < cluster.maxPendingRequests) {
+    if (cluster.resources.pending < cluster.maxPendingRequests) {
+      cluster.resources.pending++;
+      ex.queuedIn = this;
       this.pending.push(ex);
+      ex.startTimer(undefined); // the route timeout runs while queued
       return;
     }
     ex.onUpstreamError("UO", "upstream connection pool overflow");
@@ -49,12 +59,23 @@ export class H1Pool {
   /** Opens a fresh connection (also used for the stale-connection retry). */
   open(cluster: ClusterRuntime): H1Connection {
     this.total++;
+    cluster.resources.connections++;
+    this.cluster = cluster;
     this.sweeper ??= setInterval(sweep, IDLE_CLOSE_MS / 2, this).unref();
-    return new H1Connection(this, cluster.connectTimeoutMs, cluster.maxRequestsPerConnection);
+    return new H1Connection(this, cluster.connectTimeoutMs, cluster.maxRequestsPerConnection, cluster.resources);
+  }
+
+  private takePending(): Exchange | undefined {
+    const next = this.pending.shift();
+    if (next !== undefined) {
+      next.queuedIn = null;
+      (next.cluster as ClusterRuntime).resources.pending--;
+    }
+    return next;
   }
 
   release(conn: H1Connection): void {
-    const next = this.pending.shift();
+    const next = this.takePending();
     if (next !== undefined) {
       if (next.done) return this.release(conn);
       conn.start(next);
@@ -73,7 +94,7 @@ export class H1Pool {
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
     // A slot freed up: serve a waiting request on a new connection.
-    const next = this.pending.shift();
+    const next = this.takePending();
     if (next !== undefined && !next.done && !this.closed) this.open(next.cluster as ClusterRuntime).start(next);
   }
 
@@ -90,27 +111,14 @@ function sweep(pool: H1Pool): void {
   for (const c of [...pool.idle]) if (c.idleSince < limit) c.destroy();
 }
 
-function onTimer(conn: H1Connection): void {
-  const ex = conn.ex;
-  if (ex === null) return;
-  // Timers run on the loop's cached clock and may fire a little early; re-arm for the rest.
-  const left = conn.deadline - performance.now();
-  if (left > 1) {
-    conn.armTimer(left);
-    return;
-  }
-  conn.destroy();
-  ex.onUpstreamError("UT", "upstream request timeout");
-}
-
-export class H1Connection {
+export class H1Connection implements UpstreamAttempt {
   readonly pool: H1Pool;
-  readonly socket: Socket;
+  readonly socket: Socket | TLSSocket;
   ex: Exchange | null = null;
   idleSince = 0;
-  deadline = 0;
   private readonly parser: ResponseParser;
   private readonly maxRequests: number;
+  private readonly resources: ClusterRuntime["resources"];
   private connected = false;
   private requests = 0;
   private gotBytes = false;
@@ -120,20 +128,27 @@ export class H1Connection {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerMs = 0;
 
-  constructor(pool: H1Pool, connectTimeoutMs: number, maxRequests: number) {
+  constructor(pool: H1Pool, connectTimeoutMs: number, maxRequests: number, resources: ClusterRuntime["resources"]) {
     this.pool = pool;
     this.maxRequests = maxRequests;
-    const s = connect({ host: pool.host.address, port: pool.host.port, noDelay: true });
+    this.resources = resources;
+    const tls = pool.tls;
+    const s = tls === undefined
+      ? connect({ host: pool.host.address, port: pool.host.port, noDelay: true })
+      : connectUpstreamTls(tls, pool.host.address, pool.host.port, "http/1.1");
     this.socket = s;
     if (connectTimeoutMs > 0) s.setTimeout(connectTimeoutMs);
-    s.on("connect", () => {
+    s.on(tls === undefined ? "connect" : "secureConnect", () => {
       this.connected = true;
       s.setTimeout(0);
     });
     s.on("timeout", () => this.fail("UF", "upstream connect timeout"));
     s.on("data", (chunk: Buffer) => this.onData(chunk));
     s.on("drain", () => this.ex?.resumeRequestBody());
-    s.on("error", (err: Error) => this.fail(this.connected ? "UC" : "UF", err.message));
+    s.on("error", (err: Error & { code?: string }) => {
+      const m = tls !== undefined && !this.connected ? `TLS error: ${err.code ? `${err.code}: ` : ""}${err.message}` : err.message;
+      this.fail(this.connected ? "UC" : "UF", m);
+    });
     s.on("end", () => {
       const err = this.parser.finish();
       if (err !== undefined || this.ex !== null) this.fail("UC", "upstream closed the connection");
@@ -175,11 +190,6 @@ export class H1Connection {
     ex.upstream = this;
     this.requests++;
     this.gotBytes = false;
-    const ms = ex.route!.timeoutMs;
-    if (ms > 0) {
-      this.deadline = performance.now() + ms;
-      this.armTimer(ms);
-    } else this.deadline = Infinity;
     const info = ex.info;
     let head = `${ex.method} ${ex.upstreamTarget} HTTP/1.1\r\nhost: ${ex.upstreamAuthority}\r\n${upstreamHeaderLines(ex.rawHeaders, info.connectionTokens)}`;
     if (ex.forwardedFor !== undefined) head += `x-forwarded-for: ${ex.forwardedFor}\r\n`;
@@ -187,18 +197,18 @@ export class H1Connection {
     if (ex.requestId !== undefined) head += `x-request-id: ${ex.requestId}\r\n`;
     if (ex.bodyChunked) head += "transfer-encoding: chunked\r\n";
     this.socket.write(head + "\r\n", "latin1");
-    if (ex.hasBody) ex.attachRequestBody();
-    else ex.requestDone = true;
+    ex.startTimer(this);
+    ex.feedBody(this);
   }
 
-  /** Runs `onTimer` in `ms`; reuses the timer object when the duration repeats (the common case). */
+  /** Runs the exchange's timeout in `ms`; reuses the timer when the duration repeats (the common case). */
   armTimer(ms: number): void {
     if (this.timer !== undefined && this.timerMs === ms) {
       this.timer.refresh();
       return;
     }
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(onTimer, ms, this).unref();
+    this.timer = setTimeout(onConnTimer, ms, this).unref();
     this.timerMs = ms;
   }
 
@@ -225,6 +235,10 @@ export class H1Connection {
     this.socket.resume();
   }
 
+  abort(): void {
+    this.destroy();
+  }
+
   /** Drops the connection (the exchange on it, if any, is not told). */
   destroy(): void {
     this.ex = null;
@@ -233,6 +247,7 @@ export class H1Connection {
     if (this.removed) return;
     this.removed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.resources.connections--;
     this.pool.removed(this);
     setImmediate(closeParser, this.parser);
   }
@@ -247,11 +262,12 @@ export class H1Connection {
     ex?.flushPending();
   }
 
-  private fail(flag: string, message: string): void {
+  private fail(flag: "UF" | "UC", message: string): void {
     const ex = this.ex;
     const retry = ex !== null && !this.gotBytes && this.requests > 1 && !ex.hasBody && !ex.retried && flag === "UC";
     this.destroy();
     if (ex === null) return;
+    ex.upstream = null;
     if (retry) {
       ex.retried = true;
       this.pool.open(ex.cluster as ClusterRuntime).start(ex);
@@ -259,6 +275,11 @@ export class H1Connection {
     }
     ex.onUpstreamError(flag, message);
   }
+}
+
+function onConnTimer(conn: H1Connection): void {
+  // An idle connection's timer, or one a later request refreshed: only the exchange on it counts.
+  if (conn.ex !== null) onTimer(conn.ex);
 }
 
 function closeParser(p: ResponseParser): void {

@@ -27,6 +27,8 @@ export interface RequestHeadInfo {
   forwardedFor: string | undefined;
   forwardedProto: boolean;
   chunked: boolean;
+  /** A Transfer-Encoding whose last coding is not `chunked` (RFC 9112 §6.3: a request framing error). */
+  badTransferEncoding: boolean;
   contentLength: boolean;
   teTrailers: boolean;
 }
@@ -61,7 +63,10 @@ export function scanRequestHeaders(raw: readonly string[], out: RequestHeadInfo)
         break;
       case 17: {
         const lower = name.toLowerCase();
-        if (lower === "transfer-encoding") out.chunked = true;
+        if (lower === "transfer-encoding") {
+          if (/(?:^|,)\s*chunked\s*$/i.test(raw[i + 1]!)) out.chunked = true;
+          else out.badTransferEncoding = true;
+        }
         else if (lower === "x-forwarded-proto") out.forwardedProto = true;
         break;
       }

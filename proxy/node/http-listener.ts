@@ -3,15 +3,19 @@
  * An HTTP listener on Node: node:http for HTTP/1.1 (llhttp parsing, keep-alive, pipelining handled in
  * order, 100-continue answered by the proxy, 431 for oversized heads) and node:http2 for h2c with prior
  * knowledge. With codec `auto` one port serves both: the first bytes of a connection are compared with
- * the HTTP/2 preface and the socket is handed to the matching server. `Upgrade` requests (WebSocket)
- * are tunnelled. The listener's state (snapshot and listener runtime) is swapped on reload; requests
- * read it once when they start.
+ * the HTTP/2 preface and the socket is handed to the matching server. With TLS (`tls-listener.ts`) the
+ * first byte tells a TLS handshake from plaintext (PERMISSIVE serves both on one port), the SNI picks
+ * the filter chain and ALPN the codec. `Upgrade` requests (WebSocket) are tunnelled. The listener's
+ * state (snapshot and listener runtime) is swapped on reload; requests read it once when they start.
  */
 import { createServer as createH1Server, type IncomingMessage, type Server as H1Server, type ServerResponse } from "node:http";
 import { createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
-import { handleRequest, type HttpListenerState } from "./exchange.ts";
+import type { TLSSocket } from "node:tls";
+import { handleRequest, onClientError, type HttpListenerState } from "./exchange.ts";
 import { handleUpgrade } from "./upgrade.ts";
+import { kConnection, type WithConnection } from "./tls-identity.ts";
+import { acceptsPlaintext, createTlsFront, hasTls, type TlsFront } from "./tls-listener.ts";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
@@ -34,6 +38,21 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
   const sniffing = new Set<Socket>();
   let h1: H1Server | undefined;
   let h2: Http2Server | undefined;
+  let tlsFront: TlsFront | undefined;
+  // Per-chain states for connections matched to an SNI chain, rebuilt when the state changes.
+  let chainStates = new Map<string, HttpListenerState>();
+  const stateFor = (socket: WithConnection): HttpListenerState => {
+    const chain = socket[kConnection]?.chain;
+    if (chain === undefined || chain === handle.state.listener.chain) return handle.state;
+    let st = chainStates.get(chain);
+    if (st === undefined) {
+      const view = handle.state.listener.chains.find((c) => c.chain === chain);
+      if (view === undefined) return handle.state;
+      st = { ...handle.state, listener: view };
+      chainStates.set(chain, st);
+    }
+    return st;
+  };
 
   const handle: HttpListener = {
     state: initial,
@@ -41,7 +60,9 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
     address: () => front.address() as AddressInfo,
     update(state) {
       handle.state = state;
+      chainStates = new Map();
       if (h1) applyH1Settings(h1, state);
+      tlsFront?.update();
     },
     stopAccepting() {
       // Resolves once the port is released; open connections are the caller's to wait for or destroy.
@@ -55,6 +76,7 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
       return closed;
     },
     destroy() {
+      tlsFront?.destroy();
       h1?.closeAllConnections();
       for (const s of sessions) s.destroy();
       for (const s of sniffing) s.destroy();
@@ -69,13 +91,16 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
       // How often node:http checks the header timeout (its default, 30 s, would let slow clients linger).
       connectionsCheckingInterval: Math.max(100, Math.min(1000, initial.listener.http.requestHeadersTimeoutMs / 2)),
     },
-      (req: IncomingMessage, res: ServerResponse) => handleRequest(handle.state, req, res, false));
+      (req: IncomingMessage, res: ServerResponse) => handleRequest(stateFor(req.socket as WithConnection), req, res, false));
     applyH1Settings(h1, initial);
-    h1.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(handle.state, req, socket, head));
+    h1.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(stateFor(socket as WithConnection), req, socket, head));
+    h1.on("clientError", (err: Error & { code?: string }, socket: Socket) => onClientError(stateFor(socket as WithConnection), err, socket));
   }
-  if (codec !== "http1") {
-    h2 = createH2Server({ settings: { maxHeaderListSize: initial.listener.http.maxRequestHeadersBytes } },
-      (req: Http2ServerRequest, res: Http2ServerResponse) => handleRequest(handle.state, req, res, true));
+  if (codec !== "http1" || hasTls(initial.listener)) {
+    h2 = createH2Server({ settings: { maxHeaderListSize: initial.listener.http.maxRequestHeadersBytes, enableConnectProtocol: true } },
+      (req: Http2ServerRequest, res: Http2ServerResponse) => handleRequest(stateFor(req.socket as WithConnection), req, res, true));
+    // node:http2's compat layer hands CONNECT (RFC 8441 WebSocket) to 'connect', not 'request'.
+    h2.on("connect", (req: Http2ServerRequest, res: Http2ServerResponse) => handleRequest(stateFor(req.socket as WithConnection), req, res, true));
     h2.on("session", (s: ServerHttp2Session) => {
       sessions.add(s);
       s.on("close", () => sessions.delete(s));
@@ -83,8 +108,41 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
     });
   }
 
+  /** A plaintext connection (or a TLS one after its handshake): to HTTP/1.1, HTTP/2, or the preface sniffer. */
+  const serve = (socket: Socket, alpn: string | false | null | undefined) => {
+    if (alpn === "h2" || (codec === "http2" && h2)) h2!.emit("connection", socket);
+    else if (alpn === "http/1.1" || codec === "http1" || !h2) {
+      h1!.emit("connection", socket);
+      socket.resume();
+    } else {
+      sniffing.add(socket);
+      sniff(socket, h1!, h2, sniffing);
+      socket.resume();
+    }
+  };
+
   let front: NetServer;
-  if (codec === "http1") front = h1!;
+  if (hasTls(initial.listener)) {
+    tlsFront = createTlsFront(() => handle.state, (socket: TLSSocket) => serve(socket, socket.alpnProtocol));
+    front = createNetServer({ noDelay: true }, (socket) => {
+      sniffing.add(socket);
+      const onError = () => socket.destroy();
+      const onClose = () => sniffing.delete(socket);
+      socket.on("error", onError);
+      socket.on("close", onClose);
+      socket.once("data", (first: Buffer) => {
+        sniffing.delete(socket);
+        socket.off("error", onError);
+        socket.off("close", onClose);
+        socket.pause();
+        socket.unshift(first);
+        // A TLS connection starts with a handshake record (content type 22).
+        if (first[0] === 0x16) tlsFront!.accept(socket);
+        else if (acceptsPlaintext(handle.state.listener)) serve(socket, undefined);
+        else socket.destroy(); // STRICT: plaintext is refused
+      });
+    });
+  } else if (codec === "http1") front = h1!;
   else if (codec === "http2") front = h2!;
   else {
     front = createNetServer({ noDelay: true }, (socket) => {

@@ -4,7 +4,9 @@
  * first (a config that does not compile changes nothing); new listeners are bound before anything is
  * swapped, kept listeners get the new snapshot atomically (requests in flight finish on the old one),
  * removed listeners stop accepting and drain, and pools of upstream hosts that left every cluster close.
- * `drain()` is the SIGTERM path: stop accepting, let in-flight requests finish, then close.
+ * Secrets (certificates and trust bundles) are read before anything is swapped and then watched;
+ * health checks and outlier sweeps run per snapshot. `drain()` is the SIGTERM path: stop accepting, let
+ * in-flight requests finish, then close.
  */
 import type { AddressInfo } from "node:net";
 import type { HttpFilterFactory } from "../filter.ts";
@@ -18,6 +20,9 @@ import type { H1Pool } from "./h1-upstream.ts";
 import type { H2Pool } from "./h2-upstream.ts";
 import { startHttpListener, type HttpListener } from "./http-listener.ts";
 import { startTcpListener, type TcpListener } from "./tcp-listener.ts";
+import { startClusterTasks, type ClusterTasks } from "./health-checker.ts";
+import { createSecretStore, type SecretStore } from "./tls-secrets.ts";
+import { hasTls } from "./tls-listener.ts";
 
 export interface ProxyServerOptions {
   filters: ReadonlyMap<string, HttpFilterFactory<unknown>>;
@@ -28,6 +33,8 @@ export interface ProxyServerOptions {
   random?: () => number;
   /** Overrides the config's admin address. */
   admin?: { address: string; port: number };
+  /** How often secret files are polled besides file-change events (default 2 s). */
+  secretPollMs?: number;
 }
 
 export interface ProxyServer {
@@ -39,6 +46,7 @@ export interface ProxyServer {
   address(listener: string): AddressInfo | undefined;
   adminAddress(): AddressInfo | undefined;
   readonly stats: StatsRegistry;
+  readonly secrets: SecretStore;
   /** Stops accepting, waits for in-flight requests up to `timeoutMs`, then closes everything. */
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -55,9 +63,13 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const log = options.log ?? (() => undefined);
   const random = options.random ?? Math.random;
   const stats = createStatsRegistry();
+  const secrets = createSecretStore({ log, pollMs: options.secretPollMs });
+  let tasks: ClusterTasks | undefined;
   const ctx: HostContext = {
     stats,
     noCluster: stats.cluster(""),
+    secrets,
+    log,
     accessLog: options.accessLog ?? (() => undefined),
     draining: false,
     inflight: 0,
@@ -78,13 +90,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   async function applyNow(config: ProxyConfig): Promise<void> {
     if (ctx.draining) throw new Error("the proxy is draining");
+    await secrets.apply(config.secrets);
     const snap = compileSnapshot(config, { random, stats, filters: options.filters, filterContext, previous: current });
     const started = new Map<string, Running>();
     const replaced: Running[] = [];
     try {
       for (const [name, rt] of snap.listeners) {
         const old = running.get(name);
-        const same = old && old.kind === rt.kind && sameAddress(old, rt.config) && (old.kind !== "http" || rt.kind !== "http" || old.l.codec === rt.http.codec);
+        const same = old && old.kind === rt.kind && sameAddress(old, rt.config) && (old.kind !== "http" || rt.kind !== "http" || (old.l.codec === rt.http.codec && hasTls(old.l.state.listener) === hasTls(rt)))
+          && (old.kind !== "tcp" || rt.kind !== "tcp" || (old.l.state.listener.tls === undefined) === (rt.tls === undefined));
         if (same) continue;
         if (old) replaced.push(old);
         if (rt.kind === "http") started.set(name, { kind: "http", l: await startHttpListener({ snapshot: snap, listener: rt, ctx }) });
@@ -118,9 +132,11 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const previous = current;
     current = snap;
     if (previous) closeOrphanPools(previous, snap);
+    tasks?.stop();
+    tasks = startClusterTasks(snap, { secrets, log });
     const adminAddr = options.admin ?? config.admin;
     if (!admin && adminAddr) {
-      admin = await startAdmin(adminAddr.address, adminAddr.port, { snapshot: () => current, stats, draining: () => ctx.draining });
+      admin = await startAdmin(adminAddr.address, adminAddr.port, { snapshot: () => current, stats, secrets, draining: () => ctx.draining });
       const a = admin.address();
       log(`admin on ${a.address}:${a.port}`);
     }
@@ -135,6 +151,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
 
   const server: ProxyServer = {
     stats,
+    secrets,
     apply(config) {
       const next = applying.then(() => applyNow(config));
       applying = next.catch(() => undefined);
@@ -159,6 +176,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     },
     async close() {
       ctx.draining = true;
+      tasks?.stop();
+      secrets.close();
       for (const r of running.values()) {
         void r.l.stopAccepting().catch(() => undefined);
         r.l.destroy();

@@ -1,12 +1,17 @@
 /**
  * @module proxy/node/tcp-listener
- * Plain TCP proxying for non-HTTP ports: each accepted connection gets an upstream host from the
- * cluster's load balancer and the two sockets are piped with backpressure. An idle timeout closes both
- * sides. Connect failures close the downstream (flag UF); stats record one entry per connection.
+ * TCP proxying for non-HTTP ports: each accepted connection gets an upstream host from the cluster's
+ * load balancer and the two sockets are piped with backpressure. With `tls` the listener terminates
+ * mTLS first (client certificate verified against the bundle; PERMISSIVE also takes plaintext, told
+ * apart by the first byte), and a cluster with `tls` gets an mTLS connection with its SPIFFE ID
+ * checked. An idle timeout closes both sides. Connect failures close the downstream (flag UF); stats
+ * record one entry per connection.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import type { ListenerRuntime, Snapshot } from "../snapshot.ts";
 import type { HostContext } from "./exchange.ts";
+import { connectUpstreamTls, upstreamTlsSettings } from "./tls-identity.ts";
 
 export interface TcpListenerState {
   snapshot: Snapshot;
@@ -24,10 +29,24 @@ export interface TcpListener {
 
 export async function startTcpListener(initial: TcpListenerState): Promise<TcpListener> {
   const open = new Set<Socket>();
+  let tls: ReturnType<typeof createTlsTerminator> | undefined;
   const server: Server = createServer({ noDelay: true, allowHalfOpen: true }, (down) => {
     open.add(down);
     down.on("close", () => open.delete(down));
-    proxyConnection(handle.state, down);
+    if (tls === undefined) {
+      proxyConnection(handle.state, down);
+      return;
+    }
+    down.on("error", () => down.destroy());
+    down.once("data", (first: Buffer) => {
+      down.pause();
+      down.unshift(first);
+      if (first[0] === 0x16) tls!.server.emit("connection", down);
+      else if (handle.state.listener.tls?.mode === "PERMISSIVE") {
+        proxyConnection(handle.state, down);
+        down.resume();
+      } else down.destroy();
+    });
   });
   const handle: TcpListener = {
     state: initial,
@@ -40,9 +59,11 @@ export async function startTcpListener(initial: TcpListenerState): Promise<TcpLi
       setImmediate(resolve);
     }),
     destroy() {
+      tls?.unsubscribe();
       for (const s of open) s.destroy();
     },
   };
+  if (initial.listener.tls !== undefined) tls = createTlsTerminator(() => handle.state, (s) => proxyConnection(handle.state, s));
   const cfg = initial.listener.config;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -52,6 +73,27 @@ export async function startTcpListener(initial: TcpListenerState): Promise<TcpLi
     });
   });
   return handle;
+}
+
+/** A `tls.Server` (never listening itself) that terminates mTLS for a TCP listener; follows secret rotation. */
+function createTlsTerminator(getState: () => TcpListenerState, onSecure: (s: TLSSocket) => void): { server: TlsServer; unsubscribe(): void } {
+  const st = getState();
+  const ctx = st.ctx;
+  const material = () => {
+    const t = getState().listener.tls!;
+    return { ...ctx.secrets.options(t.secret, t.requireClientCertificate ? (t.validationSecret ?? t.secret) : undefined), minVersion: "TLSv1.2" as const };
+  };
+  const t = st.listener.tls!;
+  const server = createTlsServer({ ...material(), requestCert: t.requireClientCertificate, rejectUnauthorized: t.requireClientCertificate }, onSecure);
+  server.on("tlsClientError", (err: Error, s: TLSSocket) => ctx.log(`listener ${getState().listener.config.name}: TLS handshake failed from ${s.remoteAddress}: ${err.message}`));
+  const unsubscribe = ctx.secrets.onChange(() => {
+    try {
+      server.setSecureContext(material());
+    } catch (err) {
+      ctx.log(`listener ${getState().listener.config.name}: keeping the previous certificate: ${(err as Error).message}`);
+    }
+  });
+  return { server, unsubscribe };
 }
 
 function proxyConnection(state: TcpListenerState, down: Socket): void {
@@ -67,7 +109,8 @@ function proxyConnection(state: TcpListenerState, down: Socket): void {
   }
   ctx.inflight++;
   host.activeRequests++;
-  const up = connect({ host: host.address, port: host.port, noDelay: true, allowHalfOpen: true });
+  const tls = upstreamTlsSettings(cluster.config, ctx.secrets);
+  const up: Socket = tls === undefined ? connect({ host: host.address, port: host.port, noDelay: true, allowHalfOpen: true }) : connectUpstreamTls(tls, host.address, host.port, undefined);
   let connected = false;
   let closed = 0;
   let flag = "";
@@ -79,7 +122,7 @@ function proxyConnection(state: TcpListenerState, down: Socket): void {
     if (ctx.draining && ctx.inflight === 0) ctx.onIdle?.();
   };
   if (cluster.connectTimeoutMs > 0) up.setTimeout(cluster.connectTimeoutMs);
-  up.on("connect", () => {
+  up.on(tls === undefined ? "connect" : "secureConnect", () => {
     connected = true;
     const idle = state.listener.tcp.idleTimeoutMs;
     up.setTimeout(idle);

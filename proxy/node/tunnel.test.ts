@@ -1,4 +1,5 @@
 import { createServer as createHttpServer } from "node:http";
+import { connect as h2connect } from "node:http2";
 import { connect, createServer as createNetServer, type Server } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,6 +79,28 @@ clusters:
     expect(Buffer.from(got[1] as Buffer)).toEqual(Buffer.from([1, 2, 3]));
     expect(seenPaths).toContain("/socket/chat xff=127.0.0.1");
     await expect.poll(() => proxy.server.stats.renderPrometheus()).toContain('weft_requests_total{cluster="ws",response_code="101"} 1');
+  });
+
+  it("tunnels WebSocket over HTTP/2 (RFC 8441 extended CONNECT) to an HTTP/1.1 upstream", async () => {
+    const session = h2connect(`http://127.0.0.1:${proxy.port("web")}`);
+    await new Promise<void>((resolve) => session.once("remoteSettings", (s) => {
+      expect(s.enableConnectProtocol).toBe(true);
+      resolve();
+    }));
+    const stream = session.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/ws/h2", ":scheme": "http", ":authority": "chat.test", "sec-websocket-version": "13" }, { endStream: false });
+    const status = await new Promise<number>((resolve) => stream.once("response", (h) => resolve(Number(h[":status"]))));
+    expect(status).toBe(200);
+    // A masked client text frame "hi"; the echo comes back as an unmasked server frame.
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const payload = Buffer.from("hi").map((b, i) => b ^ mask[i % 4]!);
+    stream.write(Buffer.concat([Buffer.from([0x81, 0x80 | 2]), mask, payload]));
+    const frame = await new Promise<Buffer>((resolve) => stream.once("data", (d: Buffer) => resolve(d)));
+    expect(frame[0]).toBe(0x81);
+    expect(frame.subarray(2, 2 + frame[1]!).toString()).toBe("echo:hi");
+    stream.close();
+    session.close();
+    expect(seenPaths).toContain("/socket/h2 xff=127.0.0.1");
+    await expect.poll(() => proxy.accessLog.find((l) => l.path === "/ws/h2")).toMatchObject({ method: "CONNECT", protocol: "HTTP/2", response_code: 200, upstream_cluster: "ws" });
   });
 
   it("refuses an upgrade with no route with a 404", async () => {

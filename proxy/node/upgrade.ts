@@ -11,12 +11,13 @@ import { randomUUID } from "node:crypto";
 import type { RouteRequest } from "../router/route-table.ts";
 import type { HttpListenerState } from "./exchange.ts";
 import { scanRequestHeaders, upstreamHeaderLines, type RequestHeadInfo } from "./headers.ts";
+import { connectUpstreamTls, upstreamTlsSettings } from "./tls-identity.ts";
 
 const REASONS: Record<number, string> = { 404: "Not Found", 502: "Bad Gateway", 503: "Service Unavailable" };
 
 export function handleUpgrade(state: HttpListenerState, req: IncomingMessage, socket: Socket, head: Buffer): void {
   const start = performance.now();
-  const info: RequestHeadInfo = { host: undefined, connectionTokens: undefined, requestId: undefined, forwardedFor: undefined, forwardedProto: false, chunked: false, contentLength: false, teTrailers: false };
+  const info: RequestHeadInfo = { host: undefined, connectionTokens: undefined, requestId: undefined, forwardedFor: undefined, forwardedProto: false, chunked: false, badTransferEncoding: false, contentLength: false, teTrailers: false };
   scanRequestHeaders(req.rawHeaders, info);
   const rr: RouteRequest = {
     method: req.method ?? "GET",
@@ -51,7 +52,8 @@ export function handleUpgrade(state: HttpListenerState, req: IncomingMessage, so
   const rid = info.requestId ?? (http.generateRequestId ? randomUUID() : undefined);
   if (rid !== undefined) lines += `x-request-id: ${rid}\r\n`;
 
-  const up: Socket = connect({ host: host.address, port: host.port, noDelay: true });
+  const tls = upstreamTlsSettings(cluster.config, ctx.secrets);
+  const up: Socket = tls === undefined ? connect({ host: host.address, port: host.port, noDelay: true }) : connectUpstreamTls(tls, host.address, host.port, "http/1.1");
   socket.setNoDelay(true);
   host.activeRequests++;
   ctx.inflight++;
@@ -69,7 +71,7 @@ export function handleUpgrade(state: HttpListenerState, req: IncomingMessage, so
   if (cluster.connectTimeoutMs > 0) up.setTimeout(cluster.connectTimeoutMs, () => { if (!connected) up.destroy(new Error("connect timeout")); });
   up.write(lines + "\r\n", "latin1");
   if (head.length > 0) up.write(head);
-  up.once("connect", () => {
+  up.once(tls === undefined ? "connect" : "secureConnect", () => {
     connected = true;
     up.setTimeout(0);
   });

@@ -4,7 +4,7 @@
  * headers, query parameters), its action precomputed (weighted destinations as cumulative weights,
  * rewrites as RegExps, redirects and direct responses ready to send). Built once per config.
  */
-import type { HashPolicy, Route, RouteMatch } from "../../core/ir/model.ts";
+import type { HashPolicy, RetryPolicy, Route, RouteMatch } from "../../core/ir/model.ts";
 import { DEFAULT_ROUTE_TIMEOUT_MS } from "../config/types.ts";
 import { compileTemplate } from "./path-template.ts";
 import { compileStringMatch, type CompiledStringMatch } from "./string-match.ts";
@@ -88,6 +88,8 @@ export class CompiledRoute {
   readonly timeoutMs: number = DEFAULT_ROUTE_TIMEOUT_MS;
   readonly hostRewrite: string | undefined;
   readonly hashPolicy: readonly HashPolicy[] | undefined;
+  readonly retry: RetryPolicy | undefined;
+  readonly mirrors: readonly { cluster: string; percent: number }[] | undefined;
   private readonly prefixRewrite: string | undefined;
   private readonly regexRewrite: { re: RegExp; sub: string } | undefined;
   readonly rewrites: boolean = false;
@@ -112,6 +114,8 @@ export class CompiledRoute {
       if (a.timeoutMs !== undefined) this.timeoutMs = a.timeoutMs;
       this.hostRewrite = a.rewrite?.authority;
       this.hashPolicy = a.hashPolicy;
+      this.retry = a.retry !== undefined && a.retry.attempts > 0 ? a.retry : undefined;
+      this.mirrors = a.mirror !== undefined && a.mirror.length > 0 ? a.mirror : undefined;
       this.prefixRewrite = a.rewrite?.pathPrefix;
       if (a.rewrite?.uriRegex) {
         this.regexRewrite = { re: new RegExp(a.rewrite.uriRegex.pattern, "g"), sub: a.rewrite.uriRegex.substitution.replace(/\\(\d)/g, "$$$1") };
