@@ -269,40 +269,42 @@ export function compileAuthorizer(policies: readonly AuthzPolicy[], options: Eng
           else if (!layer || (layer.d.decision === "allow" && d.decision === "deny")) layer = { id: o.id, d };
         }
       }
-      const normalizedPath = view.isHttp ? (view.path ?? undefined) : undefined;
-      const make = (decision: "allow" | "deny", policy: string | null, rule: number | null, action: AuthzAction | null, reason: string): Decision => {
-        const d: Decision = {
-          decision, policy, rule, action,
-          audit: audits.length > 0,
-          auditPolicies: audits,
-          custom: custom?.p.provider ?? null,
-          customPolicy: custom?.p.id ?? null,
-          reason,
-        };
-        if (dryRun) d.dryRun = dryRun;
-        if (view.isHttp) d.normalizedPath = normalizedPath;
-        if (layer) d.ordered = { policy: layer.id, rule: layer.d.rule, permission: layer.d.permission, byDefault: layer.d.byDefault, decision: layer.d.decision };
-        return d;
-      };
+      // One plain object built once per check (no per-check closures: they cost more than the rules).
+      let decision: "allow" | "deny";
+      let policy: string | null = null;
+      let rule: number | null = null;
+      let action: AuthzAction | null = null;
+      let reason: string;
       if (custom && opts.customDecision === "deny") {
-        return make("deny", custom.p.id, custom.rule, "CUSTOM", `CUSTOM policy ${custom.p.id} rule ${custom.rule} matched and provider "${custom.p.provider}" denied`);
+        decision = "deny"; policy = custom.p.id; rule = custom.rule; action = "CUSTOM";
+        reason = `CUSTOM policy ${custom.p.id} rule ${custom.rule} matched and provider "${custom.p.provider}" denied`;
+      } else if (deny) {
+        decision = "deny"; policy = deny.p.id; rule = deny.rule; action = "DENY";
+        reason = `DENY policy ${deny.p.id} rule ${deny.rule} matched`;
+      } else if (layer && (layer.d.decision === "deny" || !allowApplies)) {
+        decision = layer.d.decision; policy = layer.id; rule = layer.d.rule;
+        action = layer.d.byDefault ? null : layer.d.decision === "deny" ? "DENY" : "ALLOW";
+        reason = `ordered policy ${layer.id}: ${layer.d.reason}`;
+      } else if (!allowApplies) {
+        decision = "allow"; reason = "no ALLOW policy applies to the workload";
+      } else if (allow) {
+        decision = "allow"; policy = allow.p.id; rule = allow.rule; action = "ALLOW";
+        reason = `ALLOW policy ${allow.p.id} rule ${allow.rule} matched`;
+      } else {
+        decision = "deny"; reason = "ALLOW policies apply to the workload and none matched";
       }
-      if (deny) {
-        return make("deny", deny.p.id, deny.rule, "DENY", `DENY policy ${deny.p.id} rule ${deny.rule} matched`);
-      }
-      if (layer && layer.d.decision === "deny") {
-        return make("deny", layer.id, layer.d.rule, layer.d.byDefault ? null : "DENY", `ordered policy ${layer.id}: ${layer.d.reason}`);
-      }
-      if (!allowApplies && layer) {
-        return make("allow", layer.id, layer.d.rule, layer.d.byDefault ? null : "ALLOW", `ordered policy ${layer.id}: ${layer.d.reason}`);
-      }
-      if (!allowApplies) {
-        return make("allow", null, null, null, "no ALLOW policy applies to the workload");
-      }
-      if (allow) {
-        return make("allow", allow.p.id, allow.rule, "ALLOW", `ALLOW policy ${allow.p.id} rule ${allow.rule} matched`);
-      }
-      return make("deny", null, null, null, "ALLOW policies apply to the workload and none matched");
+      const d: Decision = {
+        decision, policy, rule, action,
+        audit: audits.length > 0,
+        auditPolicies: audits,
+        custom: custom ? custom.p.provider : null,
+        customPolicy: custom ? custom.p.id : null,
+        reason,
+      };
+      if (dryRun) d.dryRun = dryRun;
+      if (view.isHttp) d.normalizedPath = view.path ?? undefined;
+      if (layer) d.ordered = { policy: layer.id, rule: layer.d.rule, permission: layer.d.permission, byDefault: layer.d.byDefault, decision: layer.d.decision };
+      return d;
     },
   };
 }
