@@ -113,7 +113,7 @@ Try:
 Change policy through the control plane (sidecars pick it up within a second):
   curl -s -X POST ${auth} -H 'content-type: application/yaml' --data-binary @${chargeFile} ${m.adminUrl}/v1/resources
   curl -s -X POST ${ing}/call/payments/charge      # now 200
-  curl -s -X DELETE ${auth} -H 'content-length: 0' ${m.adminUrl}/v1/resources/AuthorizationPolicy/demo/payments-allow-charge
+  curl -s -X DELETE ${auth} ${m.adminUrl}/v1/resources/AuthorizationPolicy/demo/payments-allow-charge
 
 Each sidecar's access log follows (inbound and ingress). Ctrl-C stops everything.
 `);

@@ -98,15 +98,14 @@ async function plaintextRefused(mesh: DemoMesh, service: DemoServiceName): Promi
   }
 }
 
-/**
- * One admin API call. Sent with an explicit `content-length` (0 when there is no body): without it the
- * admin API currently answers a bodyless DELETE with 500 (hono's bodyLimit rebuilding the request under
- * @hono/node-server's lightweight Request; reported, not fixed here).
- */
+/** One admin API call (a YAML body for applies, none for deletes). */
 function admin(mesh: DemoMesh, method: string, path: string, body = ""): Promise<void> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { authorization: `Bearer ${mesh.adminToken}`, "content-length": Buffer.byteLength(body) };
-    if (body) headers["content-type"] = "application/yaml";
+    const headers: Record<string, string | number> = { authorization: `Bearer ${mesh.adminToken}` };
+    if (body) {
+      headers["content-type"] = "application/yaml";
+      headers["content-length"] = Buffer.byteLength(body);
+    }
     const req = request(`${mesh.adminUrl}${path}`, { method, headers, agent: false }, (res) => {
       let text = "";
       res.setEncoding("utf8");
