@@ -12,6 +12,7 @@
 import type { HeaderMatch, JwtRequirement, OrderedAuthz, OrderedAuthzRule, OrderedPermission, PeerPattern, StringMatch } from "../ir/model.ts";
 import { tryClassifyIdentity } from "../identity/mesh-forms.ts";
 import { compileFullMatch } from "./re2.ts";
+import { compileStringMatch as compileSharedStringMatch, type CompiledStringMatch } from "../match/string-match.ts";
 import type { RequestView } from "./request-view.ts";
 
 type Test = (v: RequestView) => boolean;
@@ -30,25 +31,9 @@ export interface OrderedDecision {
 
 export type OrderedEvaluator = (v: RequestView) => OrderedDecision;
 
-/** Envoy's StringMatcher over a value that may be absent. */
-export function compileStringMatch(m: StringMatch): (s: string | undefined) => boolean {
-  if ("present" in m) return (s) => s !== undefined;
-  if ("regex" in m) {
-    const t = compileFullMatch(m.regex);
-    return (s) => s !== undefined && t(s);
-  }
-  const ic = m.ignoreCase === true;
-  const norm = (s: string) => (ic ? s.toLowerCase() : s);
-  if ("exact" in m) {
-    const want = norm(m.exact);
-    return (s) => s !== undefined && norm(s) === want;
-  }
-  if ("prefix" in m) {
-    const want = norm(m.prefix);
-    return (s) => s !== undefined && norm(s).startsWith(want);
-  }
-  const want = norm(m.suffix);
-  return (s) => s !== undefined && norm(s).endsWith(want);
+/** Envoy's StringMatcher over a value that may be absent, with RE2 regexes (what Envoy accepts). */
+export function compileStringMatch(m: StringMatch): CompiledStringMatch {
+  return compileSharedStringMatch(m, compileFullMatch);
 }
 
 function headerValue(v: RequestView, name: string): string | undefined {

@@ -8,7 +8,7 @@
  * `Vary: Origin`.
  */
 import type { FilterStream, HeaderMap, HttpFilter, LocalReply } from "../../proxy/filter.ts";
-import { compileStringMatch, type CompiledStringMatch } from "../../proxy/router/string-match.ts";
+import { compileStringMatch, type CompiledStringMatch } from "../../core/match/string-match.ts";
 import { setResponseDetails } from "../common/metadata.ts";
 import { forRoute } from "../common/request.ts";
 import { maxAgeSeconds, type CorsConfig, type CorsPolicyConfig } from "./config.ts";

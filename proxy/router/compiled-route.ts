@@ -7,7 +7,7 @@
 import type { HashPolicy, RetryPolicy, Route, RouteMatch } from "../../core/ir/model.ts";
 import { DEFAULT_ROUTE_TIMEOUT_MS } from "../config/types.ts";
 import { compileTemplate } from "./path-template.ts";
-import { compileStringMatch, type CompiledStringMatch } from "./string-match.ts";
+import { compileStringMatch, type CompiledStringMatch } from "../../core/match/string-match.ts";
 
 /** The view of a request the router needs. Header names are lower case; repeated values joined. */
 export interface RouteRequest {
