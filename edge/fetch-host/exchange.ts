@@ -8,7 +8,7 @@
  * response body streamed through untouched. The path is normalized as the listener says before routing;
  * note that the runtime has already resolved dot segments when it parsed the request URL.
  */
-import { normalizePath } from "../../core/policy/path.ts";
+import { normalizeTarget } from "../../proxy/request-target.ts";
 import type { FilterResponse, FilterStream, HttpFilter, LocalReply } from "../../proxy/filter.ts";
 import { hash32 } from "../../proxy/cluster/hash.ts";
 import { backoffMs, isRetriable, type TryOutcome } from "../../proxy/cluster/retry.ts";
@@ -172,19 +172,6 @@ export async function handleExchange(ctx: ExchangeContext, request: Request, inf
 }
 
 const RESPONSE_CODE_DETAILS_KEY = "weft.response_code_details";
-/** Paths with none of these need no normalization in any mode (the common case). */
-const NEEDS_WORK = /[%\\\u0000-\u001f\u007f]|\/\.\.?(?:\/|$)|\/\//;
-
-/** The target with its path normalized (query kept), or null when it cannot be (as the Node host does). */
-function normalizeTarget(target: string, mode: "NONE" | "BASE" | "MERGE_SLASHES" | "DECODE_AND_MERGE_SLASHES"): string | null {
-  const q = target.indexOf("?");
-  const path = q === -1 ? target : target.slice(0, q);
-  if (path.charCodeAt(0) === 47 && !NEEDS_WORK.test(path)) return target;
-  const n = normalizePath(path, mode);
-  if (n === null || (mode === "NONE" && /%00/.test(path))) return null;
-  return q === -1 ? n : n + target.slice(q);
-}
-
 async function runRequestFilters(filters: readonly HttpFilter[], stream: FilterStream): Promise<LocalReply | undefined> {
   for (const f of filters) {
     if (f.onRequest === undefined) continue;

@@ -7,11 +7,11 @@
  * response flags and details, requests the HTTP/1.1 codec rejected (400/431/408 with flag DPE), and
  * the end of every request: counters, filters' `onComplete`, stats and the JSON access log.
  */
+import { normalizeTarget } from "../request-target.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
 import { randomUUID } from "node:crypto";
-import { normalizePath } from "../../core/policy/path.ts";
 import type { HttpConnectionManagerConfig } from "../config/types.ts";
 import { hash32 } from "../cluster/hash.ts";
 import type { UpstreamHost } from "../cluster/host.ts";
@@ -30,24 +30,6 @@ type DownRes = ServerResponse | Http2ServerResponse;
 
 const GRPC_STATUS: Record<number, string> = { 400: "13", 401: "16", 403: "7", 404: "12", 429: "14", 502: "14", 503: "14", 504: "14" };
 const RESPONSE_CODE_DETAILS_KEY = "weft.response_code_details";
-
-/** Paths with none of these need no normalization in any mode (the common case). */
-const NEEDS_WORK = /[%\\#\u0000-\u001f\u007f]|\/\.\.?(?:\/|$)|\/\//;
-
-/**
- * The request target with its path normalized (query kept), or null when the target is invalid: a
- * fragment (`#`, never sent by a client; Envoy rejects it), `%00`, bad percent-encoding, no leading `/`.
- */
-export function normalizeTarget(target: string, mode: HttpConnectionManagerConfig["pathNormalization"]): string | null {
-  const q = target.indexOf("?");
-  const path = q === -1 ? target : target.slice(0, q);
-  if (path.charCodeAt(0) === 47 && !NEEDS_WORK.test(path)) return target.indexOf("#") === -1 ? target : null;
-  if (target === "*") return target;
-  if (target.indexOf("#") !== -1) return null;
-  const n = normalizePath(path, mode);
-  if (n === null || (mode === "NONE" && /%00/.test(path))) return null;
-  return q === -1 ? n : n + target.slice(q);
-}
 
 /** Entry point for every downstream HTTP request on a listener. */
 export function handleRequest(state: HttpListenerState, req: DownReq, res: DownRes, h2: boolean): void {
