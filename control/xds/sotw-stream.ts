@@ -19,7 +19,7 @@ import { createAsyncQueue } from "./async-queue.ts";
 import type { NodeInfo } from "./cache.ts";
 import { isResourceTypeUrl, isWildcardType } from "./resource-types.ts";
 import type { Snapshot } from "./snapshot.ts";
-import { nextStreamId, nodeInfo, packResource, StreamProtocolError, type StreamOptions } from "./stream-common.ts";
+import { nextStreamId, nodeInfo, packResource, StreamProtocolError, type StreamOptions, pumpRequests } from "./stream-common.ts";
 
 interface TypeState {
   wildcard: boolean;
@@ -125,20 +125,6 @@ export function sotwStream(requests: AsyncIterable<DiscoveryRequest>, options: S
     out.close(error);
   };
 
-  const onAbort = () => finish();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  void (async () => {
-    try {
-      for await (const req of requests) {
-        if (out.closed) break;
-        handle(req);
-      }
-      finish();
-    } catch (err) {
-      finish(signal?.aborted ? undefined : err);
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
-  })();
+  pumpRequests(requests, signal, () => out.closed, handle, finish);
   return out;
 }

@@ -41,3 +41,31 @@ export function nodeInfo(node: Node | undefined): NodeInfo | null {
 export function packResource(typeUrl: string, r: SnapshotResource): Any {
   return create(AnySchema, { typeUrl, value: r.bytes });
 }
+
+/**
+ * Feeds every request of a stream to `handle` until the client ends it, the output closes or `signal`
+ * aborts, then calls `finish` once (with the error, unless the stream was aborted).
+ */
+export function pumpRequests<Req>(
+  requests: AsyncIterable<Req>,
+  signal: AbortSignal | undefined,
+  isClosed: () => boolean,
+  handle: (req: Req) => void,
+  finish: (error?: unknown) => void,
+): void {
+  const onAbort = () => finish();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  void (async () => {
+    try {
+      for await (const req of requests) {
+        if (isClosed()) break;
+        handle(req);
+      }
+      finish();
+    } catch (err) {
+      finish(signal?.aborted ? undefined : err);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  })();
+}
