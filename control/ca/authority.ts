@@ -59,6 +59,11 @@ export interface IssueRequest {
   publicKey?: CryptoKey;
   csrPem?: string;
   ttlMs?: number;
+  /**
+   * DNS names to add beside the SPIFFE ID. Only for serving certificates that runtimes verifying by host
+   * name (Deno, workerd) must accept; mesh SVIDs stay URI-only.
+   */
+  dnsNames?: string[];
 }
 
 export class CaError extends Error {}
@@ -216,7 +221,7 @@ export async function createCertificateAuthority(options: CaOptions, fromState?:
           new x509.BasicConstraintsExtension(false, undefined, true),
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
           new x509.ExtendedKeyUsageExtension([OID_SERVER_AUTH, OID_CLIENT_AUTH]),
-          new x509.SubjectAlternativeNameExtension([{ type: "url", value: req.spiffeId }], true),
+          new x509.SubjectAlternativeNameExtension([{ type: "url", value: req.spiffeId }, ...(req.dnsNames ?? []).map((d) => ({ type: "dns" as const, value: d }))], true),
           await x509.AuthorityKeyIdentifierExtension.create(c.intermediate),
         ],
       });

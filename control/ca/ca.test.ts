@@ -51,6 +51,15 @@ describe("certificate authority", () => {
     expect(cert.subject).toBe("");
   });
 
+  it("adds DNS names beside the SPIFFE ID only when asked (serving certificates for edge runtimes)", async () => {
+    const ca = await createCertificateAuthority({ trustDomain: "cluster.local" });
+    const keys = await generateKeyPair();
+    const plain = new x509.X509Certificate((await ca.issue({ spiffeId: ID, publicKey: keys.publicKey })).certPem);
+    expect(plain.getExtension(x509.SubjectAlternativeNameExtension)!.names.items.map((n) => n.type)).toEqual(["url"]);
+    const serving = new x509.X509Certificate((await ca.issue({ spiffeId: ID, publicKey: keys.publicKey, dnsNames: ["web.mesh.internal"] })).certPem);
+    expect(serving.getExtension(x509.SubjectAlternativeNameExtension)!.names.items.map((n) => [n.type, n.value])).toEqual([["url", ID], ["dns", "web.mesh.internal"]]);
+  });
+
   it("refuses other trust domains, garbage CSRs and non-SPIFFE IDs", async () => {
     const ca = await createCertificateAuthority({ trustDomain: "cluster.local" });
     const keys = await generateKeyPair();
