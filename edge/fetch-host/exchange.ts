@@ -8,6 +8,7 @@
  * response body streamed through untouched. The path is normalized as the listener says before routing;
  * note that the runtime has already resolved dot segments when it parsed the request URL.
  */
+import { accessLogRecord, type AccessLogRecord } from "../../proxy/access-log-record.ts";
 import { normalizeTarget } from "../../proxy/request-target.ts";
 import type { FilterResponse, FilterStream, HttpFilter, LocalReply } from "../../proxy/filter.ts";
 import { hash32 } from "../../proxy/cluster/hash.ts";
@@ -37,28 +38,7 @@ export interface DownstreamInfo {
 export type UpstreamFetch = (cluster: ClusterRuntime, host: UpstreamHost, request: Request, authority: string) => Promise<Response>;
 
 /** One access-log record, field for field the Node host's (plus the attempt count). */
-export interface AccessLogRecord {
-  start_time: string;
-  method: string;
-  path: string;
-  protocol: string;
-  response_code: number;
-  response_flags: string;
-  response_code_details: string | undefined;
-  duration_ms: number;
-  authority: string;
-  route_name: string | undefined;
-  upstream_cluster: string | undefined;
-  upstream_host: string | undefined;
-  upstream_request_attempt_count: number | undefined;
-  downstream_remote_address: string;
-  downstream_peer_uri_san: string | undefined;
-  downstream_peer_subject: string | undefined;
-  requested_server_name: string | undefined;
-  x_forwarded_for: string | undefined;
-  request_id: string | undefined;
-  listener: string;
-}
+export type { AccessLogRecord } from "../../proxy/access-log-record.ts";
 
 export interface ExchangeContext {
   snapshot: Snapshot;
@@ -367,26 +347,25 @@ function finish(ex: Exchange): void {
     }
   }
   if (!ctx.listener.http.accessLog || ctx.accessLog === undefined) return;
-  ctx.accessLog({
-    start_time: new Date(Date.now() - ms).toISOString(),
+  ctx.accessLog(accessLogRecord({
+    durationMs: ms,
     method: ex.method,
-    path: ex.target,
+    target: ex.target,
     protocol: ex.info.protocol ?? "HTTP/1.1",
-    response_code: ex.status,
-    response_flags: ex.flags || "-",
-    response_code_details: ex.details || undefined,
-    duration_ms: Math.round(ms * 1000) / 1000,
+    status: ex.status,
+    flags: ex.flags,
+    details: ex.details,
     authority: ex.authority,
-    route_name: ex.route?.name,
-    upstream_cluster: ex.cluster?.name,
-    upstream_host: ex.host?.key,
-    upstream_request_attempt_count: ex.attempts || undefined,
-    downstream_remote_address: ex.info.remoteAddress,
-    downstream_peer_uri_san: ex.info.principal,
-    downstream_peer_subject: ex.info.peerSubject,
-    requested_server_name: ex.info.sni,
-    x_forwarded_for: ex.forwardedFor,
-    request_id: ex.requestId,
+    routeName: ex.route?.name,
+    upstreamCluster: ex.cluster?.name,
+    upstreamHost: ex.host?.key,
+    attempts: ex.attempts,
+    remoteAddress: ex.info.remoteAddress,
+    peerUriSan: ex.info.principal,
+    peerSubject: ex.info.peerSubject,
+    sni: ex.info.sni,
+    forwardedFor: ex.forwardedFor,
+    requestId: ex.requestId,
     listener: ctx.listener.config.name,
-  });
+  }));
 }

@@ -7,6 +7,7 @@
  * response flags and details, requests the HTTP/1.1 codec rejected (400/431/408 with flag DPE), and
  * the end of every request: counters, filters' `onComplete`, stats and the JSON access log.
  */
+import { accessLogRecord } from "../access-log-record.ts";
 import { normalizeTarget } from "../request-target.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
@@ -213,29 +214,28 @@ export function finish(ex: Exchange): void {
 }
 
 function accessLogLine(ex: Exchange, ms: number): string {
-  return JSON.stringify({
-    start_time: new Date(Date.now() - ms).toISOString(),
+  return JSON.stringify(accessLogRecord({
+    durationMs: ms,
     method: ex.method,
-    path: ex.target,
+    target: ex.target,
     protocol: ex.h2 ? "HTTP/2" : `HTTP/${(ex.req as IncomingMessage).httpVersion}`,
-    response_code: ex.status,
-    response_flags: ex.flags || "-",
-    response_code_details: ex.details || undefined,
-    duration_ms: Math.round(ms * 1000) / 1000,
+    status: ex.status,
+    flags: ex.flags,
+    details: ex.details,
     authority: ex.authority,
-    route_name: ex.route?.name,
-    upstream_cluster: ex.cluster?.name,
-    upstream_host: ex.host?.key,
-    upstream_request_attempt_count: ex.tries || undefined,
-    upstream_transport_failure_reason: ex.transportFailure,
-    downstream_remote_address: ex.req.socket.remoteAddress,
-    downstream_peer_uri_san: ex.conn?.principal,
-    downstream_peer_subject: ex.conn?.peerSubject,
-    requested_server_name: ex.conn?.sni,
-    x_forwarded_for: ex.forwardedFor,
-    request_id: ex.requestId,
+    routeName: ex.route?.name,
+    upstreamCluster: ex.cluster?.name,
+    upstreamHost: ex.host?.key,
+    attempts: ex.tries,
+    transportFailure: ex.transportFailure,
+    remoteAddress: ex.req.socket.remoteAddress,
+    peerUriSan: ex.conn?.principal,
+    peerSubject: ex.conn?.peerSubject,
+    sni: ex.conn?.sni,
+    forwardedFor: ex.forwardedFor,
+    requestId: ex.requestId,
     listener: ex.state.listener.config.name,
-  });
+  }));
 }
 
 const REASONS: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" };
