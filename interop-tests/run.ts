@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePeers } from "./peers/install.ts";
 import { reapSession, repoRoot, sessionId, tmpDataDir } from "./peers/lib.ts";
-import { peers } from "./peers/registry.ts";
+import { peers, withNeeds } from "./peers/registry.ts";
 
 interface JsonReport {
   numPassedTests: number;
@@ -33,7 +33,8 @@ const vitestArgs = args.filter((a) => a !== "--no-install");
 const filters = vitestArgs.filter((a) => !a.startsWith("-"));
 
 // With file filters, install only the peers those suites are named after (all peers when none match).
-const wanted = peers.filter((p) => filters.some((f) => f.includes(p.name)));
+// A suite's peers bring the peers they need (istio → kubernetes).
+const wanted = withNeeds(peers.filter((p) => filters.some((f) => f.includes(p.name))).map((p) => p.name));
 const toInstall = filters.length > 0 && wanted.length > 0 ? wanted : peers;
 
 if (!noInstall) {

@@ -249,6 +249,20 @@ spec:
       accessLog: { enabled: true, filter: "response.code >= 400" },
     });
   });
+
+  it("carries tracing.disableContextPropagation both ways and stops propagation in the mesh-wide settings", () => {
+    const rt = ir(`
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: egress, namespace: istio-system }
+spec:
+  tracing: [{ providers: [{ name: otel }], randomSamplingPercentage: 5, disableContextPropagation: true }]
+`);
+    const p = rt.model.telemetryPolicies[0]!;
+    expect(p.tracing?.[0]?.disableContextPropagation).toBe(true);
+    expect(meshTelemetrySettings(p).value.tracing).toEqual({ provider: "otel", samplingPercent: 5, propagation: [] });
+    for (const pair of rt.pairs) expect(canonicalIstio(pair.emitted!)).toEqual(canonicalIstio(pair.original));
+  });
 });
 
 describe("bad input", () => {

@@ -68,7 +68,7 @@ function ruleToIstio(r: AuthzRule): Obj {
 export function authorizationPolicyToIstio(p: AuthzPolicy, options: IstioOptions = {}): { value: Obj | null; losses: Loss[] } {
   const loss = createLossSink(p.origin?.object ?? `AuthzPolicy/${p.id}`);
   if (p.ordered) {
-    loss.lost("ordered", "an ordered first-match policy (Consul intentions) has no AuthorizationPolicy form: Istio evaluates DENY before ALLOW, not in order");
+    loss.lost("ordered", "an ordered first-match policy (Consul intentions) has no AuthorizationPolicy form: Istio evaluates DENY before ALLOW, not in order, and Consul identities match any datacenter (.../dc/*/svc/...), which Istio's principals cannot say; use --to weft or --to consul");
     return { value: null, losses: loss.losses };
   }
   const value = {

@@ -47,6 +47,7 @@ export function telemetryToIr(t: Telemetry, options: IstioOptions = {}): { value
       customTags: tr.customTags ? Object.fromEntries(Object.entries(tr.customTags).map(([k, v]) => [k, tagToIr(v)])) : undefined,
       useRequestIdForTraceSampling: tr.useRequestIdForTraceSampling ?? undefined,
       enableIstioTags: tr.enableIstioTags ?? undefined,
+      disableContextPropagation: tr.disableContextPropagation ?? undefined,
     }));
   }
   if (spec.metrics) {
@@ -92,6 +93,7 @@ export function telemetryToIstio(p: TelemetryPolicy, options: IstioOptions = {})
       customTags: t.customTags ? Object.fromEntries(Object.entries(t.customTags).map(([k, v]) => [k, tagToIstio(v)])) : undefined,
       useRequestIdForTraceSampling: t.useRequestIdForTraceSampling,
       enableIstioTags: t.enableIstioTags,
+      disableContextPropagation: t.disableContextPropagation,
     })),
     metrics: p.metrics?.map((m) => compact({
       providers: providerRefs(m.providers),
@@ -134,7 +136,7 @@ export function meshTelemetrySettings(p: TelemetryPolicy): { value: TelemetrySet
   }));
   const value: TelemetrySettings = {
     metrics: { enabled: metricsEnabled, ...(overrides.length ? { overrides } : {}) },
-    tracing: { ...(tr?.providers?.[0] ? { provider: tr.providers[0] } : {}), samplingPercent: tr?.disableSpanReporting ? 0 : (tr?.samplingPercent ?? 1), propagation: ["w3c", "b3"] },
+    tracing: { ...(tr?.providers?.[0] ? { provider: tr.providers[0] } : {}), samplingPercent: tr?.disableSpanReporting ? 0 : (tr?.samplingPercent ?? 1), propagation: tr?.disableContextPropagation ? [] : ["w3c", "b3"] },
     accessLog: { enabled: al ? !al.disabled : false, ...(al?.filter ? { filter: al.filter } : {}) },
   };
   return { value, losses: loss.losses };

@@ -105,7 +105,34 @@ describe("weft translate", () => {
     const r = await weft(["translate", "--from", "consul", "--to", "istio", "-f", "i.json"], { "i.json": intentions });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/lost: service-intentions: Consul intentions have no Istio AuthorizationPolicy form/);
+    expect(r.stderr).toMatch(/lost: service-intentions: ordered: an ordered first-match policy \(Consul intentions\) has no AuthorizationPolicy form/);
+  });
+
+  it("istio → istio carries every converted kind through the IR, not only AuthorizationPolicy", async () => {
+    const mixed = `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: strict, namespace: foo }
+spec: { mtls: { mode: STRICT } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: foo }
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: { host: reviews, subset: v1 }
+      weight: 90
+    - destination: { host: reviews, subset: v2 }
+      weight: 10
+`;
+    const r = await weft(["translate", "--from", "istio", "--to", "istio", "-f", "m.yaml"], { "m.yaml": mixed });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const kinds = r.stdout.split(/^---$/m).map((d) => (parse(d) as { kind: string }).kind).sort();
+    expect(kinds).toEqual(["PeerAuthentication", "VirtualService"]);
+    const ir = await weft(["translate", "--from", "istio", "--to", "weft", "-f", "m.yaml"], { "m.yaml": mixed });
+    expect(Object.keys(parse(ir.stdout) as object).sort()).toEqual(["authorization", "clusters", "peerAuthentication", "virtualHosts"]);
   });
 
   it("istio → istio through the IR keeps the policy", async () => {

@@ -3,16 +3,16 @@
  * `weft translate --from consul|istio|weft --to consul|istio|weft -f FILE...`: converts policy and routing
  * objects between Consul config entries, Istio resources and weft's IR, printing the result on stdout
  * (a JSON array for consul, YAML for istio and weft) and the loss report on stderr. The "weft" format is
- * the IR itself as one YAML document `{authorization, virtualHosts, clusters}` (see docs/consul.md).
+ * the IR itself as one YAML document `{authorization, virtualHosts, clusters, ...}` (see docs/consul.md);
+ * Istio input and output go through the Istio bridge (`adapters/istio`: all eight converted kinds).
  * Exit 0 when nothing was lost (or `--allow-loss`; approximations are reported but do not fail), 1 when
  * something was lost or the input is invalid, 2 on bad usage.
  */
 import { stringify } from "yaml";
-import { consulToIr, irToConsul, type ConvertedModel } from "../../adapters/consul/conversion.ts";
+import { consulToIr, irToConsul } from "../../adapters/consul/conversion.ts";
 import { loadMixed } from "../../adapters/consul/load-mixed.ts";
 import { formatLoss, type Loss } from "../../adapters/consul/loss.ts";
-import type { AuthzPolicy, AuthzRule, FieldMatch } from "../../core/ir/model.ts";
-import { authorizationPolicyFromIstio } from "../../core/policy/index.ts";
+import { emptyIstioIr, irToIstio, istioToIr, type IstioIr } from "../../adapters/istio/conversion.ts";
 import { allKinds } from "../../core/resources/all-kinds.ts";
 import { formatDiagnostic, type Diagnostic } from "../../core/schema/index.ts";
 import { loadYaml } from "../../core/yaml/loader.ts";
@@ -33,6 +33,8 @@ Output on stdout (consul: a JSON array of entries; istio and weft: YAML); the lo
 `;
 
 const FORMATS = ["consul", "istio", "weft"] as const;
+/** The IR parts the weft format carries (the Istio bridge's IR; Consul uses the first three). */
+const IR_KEYS = Object.keys(emptyIstioIr()) as (keyof IstioIr)[];
 type Format = (typeof FORMATS)[number];
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -76,7 +78,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   const diagnostics: Diagnostic[] = [];
   const losses: Loss[] = [];
-  const model: ConvertedModel = { authorization: [], virtualHosts: [], clusters: [] };
+  const model: IstioIr = emptyIstioIr();
   for (const file of files) {
     let text: string;
     try {
@@ -100,14 +102,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       losses.push(...c.losses);
     } else {
       for (const e of r.consul) diagnostics.push({ severity: "error", file, line: e.line, object: e.ref, message: "a Consul config entry (use --from consul)" });
-      for (const res of r.resources) {
-        if (res.object.kind !== "AuthorizationPolicy") {
-          losses.push({ object: `${String(res.object.kind)}/${String((res.object.metadata as { name?: string } | undefined)?.name)}`, field: "", reason: `weft does not convert Istio ${String(res.object.kind)} to the IR yet` });
-          continue;
-        }
-        const c = authorizationPolicyFromIstio(res.object, { file, locate: res.locate });
-        if (c.value) model.authorization.push(c.value);
-      }
+      const c = istioToIr(r.resources, { rootNamespace });
+      diagnostics.push(...c.diagnostics);
+      losses.push(...c.losses);
+      for (const k of IR_KEYS) (model[k] as unknown[]).push(...c.model[k]);
     }
   }
   const seen = new Set<string>();
@@ -118,18 +116,22 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (diagnostics.some((d) => d.severity === "error")) return 1;
 
-  if (to === "weft") io.stdout(stringify(model));
-  else if (to === "consul") {
+  if (to === "weft") {
+    // The three parts every format has are always printed; the rest only when present.
+    io.stdout(stringify(Object.fromEntries(IR_KEYS.filter((k) => k === "authorization" || k === "virtualHosts" || k === "clusters" || model[k].length > 0).map((k) => [k, model[k]]))));
+  } else if (to === "consul") {
     const c = irToConsul(model, { rootNamespace });
     losses.push(...c.losses);
+    for (const k of IR_KEYS) {
+      if (k !== "authorization" && k !== "virtualHosts" && k !== "clusters" && model[k].length > 0) {
+        losses.push({ object: k, field: "", reason: `${model[k].length} ${k} object(s) have no Consul config-entry form and are left out` });
+      }
+    }
     io.stdout(JSON.stringify(c.entries, null, 2) + "\n");
   } else {
-    const docs = model.authorization.flatMap((p) => {
-      const out = policyToIstio(p, losses);
-      return out ? [out] : [];
-    });
-    if (model.virtualHosts.length || model.clusters.length) losses.push({ object: "routing", field: "", reason: "weft does not emit Istio VirtualServices/DestinationRules yet; routing is left out" });
-    io.stdout(docs.map((d) => stringify(d)).join("---\n"));
+    const c = irToIstio(model, { rootNamespace });
+    losses.push(...c.losses);
+    io.stdout(c.objects.map((d) => stringify(d)).join("---\n"));
   }
   for (const l of losses) io.stderr(formatLoss(l) + "\n");
   const lost = losses.filter((l) => (l.kind ?? "lost") === "lost").length;
@@ -141,14 +143,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 }
 
 /** The IR format: one YAML document `{authorization, virtualHosts, clusters}` per file (any may be absent). */
-function readWeft(text: string, file: string, model: ConvertedModel, diagnostics: Diagnostic[]): void {
+function readWeft(text: string, file: string, model: IstioIr, diagnostics: Diagnostic[]): void {
   const { documents, diagnostics: ds } = loadYaml(text, { file });
   diagnostics.push(...ds);
   for (const doc of documents) {
     const v = doc.value as Record<string, unknown>;
-    const keys = ["authorization", "virtualHosts", "clusters"] as const;
+    const keys = IR_KEYS;
     if (!v || typeof v !== "object" || Array.isArray(v) || Object.keys(v).some((k) => !(keys as readonly string[]).includes(k))) {
-      diagnostics.push({ severity: "error", file, ...doc.location, message: "a weft IR document is a mapping with authorization, virtualHosts and clusters lists" });
+      diagnostics.push({ severity: "error", file, ...doc.location, message: `a weft IR document is a mapping of lists: ${IR_KEYS.join(", ")}` });
       continue;
     }
     for (const k of keys) {
@@ -160,33 +162,4 @@ function readWeft(text: string, file: string, model: ConvertedModel, diagnostics
       (model[k] as unknown[]).push(...(v[k] as unknown[]));
     }
   }
-}
-
-function fieldPair(f: FieldMatch | undefined, name: string, notName: string): Record<string, string[]> {
-  return { ...(f?.values ? { [name]: f.values } : {}), ...(f?.notValues ? { [notName]: f.notValues } : {}) };
-}
-
-/** IR policy → Istio AuthorizationPolicy (the inverse of core/policy/istio.ts); ordered policies have no Istio form. */
-function policyToIstio(p: AuthzPolicy, losses: Loss[]): Record<string, unknown> | null {
-  if (p.ordered) {
-    losses.push({ object: p.origin?.object ?? p.id, field: "", reason: "Consul intentions have no Istio AuthorizationPolicy form: Consul identities match any datacenter (.../dc/*/svc/...), which Istio's principals cannot say, and first-match order needs negated sources and permissions; use --to weft or --to consul" });
-    return null;
-  }
-  const rule = (r: AuthzRule) => ({
-    ...(r.from.length ? { from: r.from.map((s) => ({ source: { ...fieldPair(s.principals, "principals", "notPrincipals"), ...fieldPair(s.requestPrincipals, "requestPrincipals", "notRequestPrincipals"), ...fieldPair(s.namespaces, "namespaces", "notNamespaces"), ...fieldPair(s.serviceAccounts, "serviceAccounts", "notServiceAccounts"), ...fieldPair(s.ipBlocks, "ipBlocks", "notIpBlocks"), ...fieldPair(s.remoteIpBlocks, "remoteIpBlocks", "notRemoteIpBlocks") } })) } : {}),
-    ...(r.to.length ? { to: r.to.map((o) => ({ operation: { ...fieldPair(o.hosts, "hosts", "notHosts"), ...fieldPair(o.ports, "ports", "notPorts"), ...fieldPair(o.methods, "methods", "notMethods"), ...fieldPair(o.paths, "paths", "notPaths") } })) } : {}),
-    ...(r.when.length ? { when: r.when } : {}),
-  });
-  return {
-    apiVersion: "security.istio.io/v1",
-    kind: "AuthorizationPolicy",
-    metadata: { name: p.name, namespace: p.namespace, ...(p.dryRun ? { annotations: { "istio.io/dry-run": "true" } } : {}) },
-    spec: {
-      ...(p.selector.matchLabels ? { selector: { matchLabels: p.selector.matchLabels } } : {}),
-      ...(p.selector.targetRefs ? { targetRefs: p.selector.targetRefs } : {}),
-      ...(p.action !== "ALLOW" ? { action: p.action } : {}),
-      ...(p.provider ? { provider: { name: p.provider } } : {}),
-      ...(p.rules ? { rules: p.rules.map(rule) } : {}),
-    },
-  };
 }

@@ -611,6 +611,8 @@ export interface TelemetryPolicy {
   tracing?: {
     mode?: TelemetryMode; providers?: string[]; samplingPercent?: number; disableSpanReporting?: boolean;
     customTags?: Record<string, TraceTag>; useRequestIdForTraceSampling?: boolean; enableIstioTags?: boolean;
+    /** Do not forward trace context headers (Istio's `disableContextPropagation`); spans are still reported. */
+    disableContextPropagation?: boolean;
   }[];
   metrics?: {
     providers?: string[];

@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { ensurePeers } from "./install.ts";
-import { peers, findPeer } from "./registry.ts";
+import { peers, findPeer, withNeeds } from "./registry.ts";
 import { diskUsage } from "./lib.ts";
 
 const { values } = parseArgs({
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 
-const selected = values.only ? values.only.split(",").map((n) => findPeer(n.trim())) : peers;
+const selected = values.only ? withNeeds(values.only.split(",").map((n) => findPeer(n.trim()).name)) : peers;
 
 if (values.list) {
   for (const peer of selected) {

@@ -30,3 +30,16 @@ export function findPeer(name: string): Peer {
   if (!peer) throw new Error(`unknown peer "${name}" (known: ${peers.map((p) => p.name).join(", ")})`);
   return peer;
 }
+
+/** The named peers plus every peer they need (transitively), in install order. */
+export function withNeeds(names: Iterable<string>): Peer[] {
+  const named = new Set(names);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of peers) {
+      if (!named.has(p.name)) continue;
+      for (const n of p.needs ?? []) if (!named.has(n)) { named.add(n); grew = true; }
+    }
+  }
+  return peers.filter((p) => named.has(p.name));
+}

@@ -25,6 +25,8 @@ export interface Peer<H extends PeerHandle = PeerHandle, O = unknown> {
   dir: string;
   /** Rough disk use once installed, for the README and `--list`. */
   diskHint?: string;
+  /** Peers this one cannot start without (istiod needs the Kubernetes API server); installed with it. */
+  needs?: string[];
   /** True when installed and usable; cheap, no side effects. */
   ready(): Promise<boolean>;
   install(ctx: InstallContext): Promise<void>;

@@ -33,6 +33,7 @@ const tracing = strict({
   customTags: o(z.record(z.string(), customTag)),
   useRequestIdForTraceSampling: o(z.boolean()),
   enableIstioTags: o(z.boolean()),
+  disableContextPropagation: o(z.boolean()),
 });
 
 const METRICS = ["ALL_METRICS", "REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "TCP_OPENED_CONNECTIONS",

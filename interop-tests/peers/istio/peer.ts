@@ -104,6 +104,7 @@ export async function fetchIstioCrds(cwd: string, dest: string): Promise<void> {
 
 const istio: Peer<IstiodHandle, IstiodStartOptions> = {
   name: "istio",
+  needs: ["kubernetes"],
   version,
   description: "istioctl and istiod (pilot-discovery), built from the istio.io/istio Go module (1.31-dev)",
   dir,
