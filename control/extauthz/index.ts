@@ -8,3 +8,4 @@ export * from "./check-request.ts";
 export * from "./check-response.ts";
 export * from "./policy-source.ts";
 export * from "./service.ts";
+export * from "./workload-resolver.ts";
