@@ -15,6 +15,7 @@ const policies = workload.istio.map((o) => {
   if (!r.value) throw new Error(JSON.stringify(r.diagnostics));
   return r.value;
 });
-const server = await startExtAuthzServer({ policies: createStaticPolicySource(policies) });
+// BENCH_FASTPATH=0 serves Check through connect-node instead of the lean unary path, for comparison.
+const server = await startExtAuthzServer({ policies: createStaticPolicySource(policies), fastPath: process.env.BENCH_FASTPATH !== "0" });
 process.stdout.write(`READY ${server.port}\n`);
 process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));

@@ -15,7 +15,10 @@ import type { DurableLog, LogRecord } from "../../store/types.ts";
 import { POLICY_HEADER } from "../check-response.ts";
 import { createStaticPolicySource, createStorePolicySource } from "../policy-source.ts";
 import { envoyCheckRequest } from "../testing.ts";
-import { startExtAuthzServer, type ExtAuthzNodeServer } from "./server.ts";
+import { CHECK_PATH, startExtAuthzServer, type ExtAuthzNodeServer } from "./server.ts";
+import * as http2 from "node:http2";
+import { toBinary } from "@bufbuild/protobuf";
+import { CheckRequestSchema } from "../../../gen/proto/envoy/service/auth/v3/external_auth_pb.ts";
 
 const SLEEP = "spiffe://cluster.local/ns/sleep/sa/sleep";
 const HTTPBIN = "spiffe://cluster.local/ns/foo/sa/httpbin";
@@ -114,5 +117,68 @@ describe("ext_authz server over gRPC", () => {
     expect(after.status?.code).toBe(7);
     expect(after.dynamicMetadata).toMatchObject({ "weft.policy": "istio-system/no-admin" });
     source.close();
+  });
+
+  it("answers Check identically on the lean unary path and on connect-node", async () => {
+    const { policies } = authorizationPoliciesFromYaml(POLICY);
+    const fast = await startExtAuthzServer({ policies: createStaticPolicySource(policies) });
+    const slow = await startExtAuthzServer({ policies: createStaticPolicySource(policies), fastPath: false });
+    try {
+      const reqs = [
+        envoyCheckRequest({ source: { principal: SLEEP }, destination: { principal: HTTPBIN }, path: "/get" }),
+        envoyCheckRequest({ source: { principal: SLEEP }, destination: { principal: HTTPBIN }, path: "/admin/x" }),
+        envoyCheckRequest({ source: { principal: SLEEP } }),
+      ];
+      for (const r of reqs) {
+        const a = await clientFor(`http://${fast.address}`).check(r);
+        const b = await clientFor(`http://${slow.address}`).check(r);
+        expect(a).toEqual(b);
+      }
+    } finally {
+      await fast.close();
+      await slow.close();
+    }
+  });
+
+  it("refuses malformed gRPC frames with the right status and keeps serving", async () => {
+    const { policies } = authorizationPoliciesFromYaml(POLICY);
+    server = await startExtAuthzServer({ policies: createStaticPolicySource(policies) });
+    const session = http2.connect(`http://${server.address}`);
+    const call = (body: Buffer, contentType = "application/grpc") => new Promise<{ status?: string; message?: string; http: number }>((resolve, reject) => {
+      const st = session.request({ ":method": "POST", ":path": CHECK_PATH, "content-type": contentType, te: "trailers" });
+      let http = 0, status: string | undefined, message: string | undefined;
+      st.on("response", (h) => {
+        http = Number(h[":status"]);
+        status ??= h["grpc-status"] as string | undefined;
+        message ??= h["grpc-message"] as string | undefined;
+      });
+      st.on("trailers", (t) => {
+        status = t["grpc-status"] as string;
+        message = t["grpc-message"] as string | undefined;
+      });
+      st.on("data", () => undefined);
+      st.on("end", () => resolve({ status, message, http }));
+      st.on("error", reject);
+      st.end(body);
+    });
+    const framed = (flag: number, msg: Uint8Array) => {
+      const f = Buffer.alloc(5 + msg.length);
+      f[0] = flag;
+      f.writeUInt32BE(msg.length, 1);
+      f.set(msg, 5);
+      return f;
+    };
+    try {
+      const good = toBinary(CheckRequestSchema, envoyCheckRequest({ source: { principal: SLEEP }, destination: { principal: HTTPBIN } }));
+      expect(await call(framed(1, good))).toMatchObject({ http: 200, status: "12" });
+      expect(await call(Buffer.from([0, 0]))).toMatchObject({ status: "3", message: "missing gRPC message frame" });
+      expect(await call(Buffer.concat([framed(0, good), framed(0, good)]))).toMatchObject({ status: "3" });
+      const garbage = await call(framed(0, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])));
+      expect(garbage.status).toBe("3");
+      expect(decodeURIComponent(garbage.message ?? "")).toMatch(/cannot decode CheckRequest/);
+      expect(await call(framed(0, good))).toMatchObject({ http: 200, status: "0" });
+    } finally {
+      session.close();
+    }
   });
 });
