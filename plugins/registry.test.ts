@@ -21,7 +21,7 @@ async function runChain(filters: HttpFilter[], stream: FilterStream): Promise<Lo
 
 describe("plugin registry", () => {
   it("lists every plugin once, each with a schema and runtimes", () => {
-    expect([...httpFilters.keys()].sort()).toEqual(["cors", "fault", "header-mutation", "impersonation", "jwt-authn", "local-rate-limit", "rbac", "router"]);
+    expect([...httpFilters.keys()].sort()).toEqual(["cors", "envoy.filters.http.rbac", "fault", "header-mutation", "impersonation", "jwt-authn", "local-rate-limit", "rbac", "router"]);
     for (const f of httpFilters.values()) expect(f.runtimes.length).toBeGreaterThan(0);
   });
 

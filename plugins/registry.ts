@@ -5,6 +5,7 @@
  */
 import { routerFilter, type HttpFilterFactory } from "../proxy/filter.ts";
 import { corsFilter } from "./cors/index.ts";
+import { envoyRbacFilter } from "./envoy-rbac/index.ts";
 import { faultFilter } from "./fault/index.ts";
 import { headerMutationFilter } from "./header-mutation/index.ts";
 import { impersonationFilter } from "./impersonation/index.ts";
@@ -17,6 +18,7 @@ export const httpFilters: ReadonlyMap<string, HttpFilterFactory<unknown>> = new 
   [jwtAuthnFilter.name, jwtAuthnFilter as HttpFilterFactory<unknown>],
   [impersonationFilter.name, impersonationFilter as HttpFilterFactory<unknown>],
   [rbacFilter.name, rbacFilter as HttpFilterFactory<unknown>],
+  [envoyRbacFilter.name, envoyRbacFilter as HttpFilterFactory<unknown>],
   [corsFilter.name, corsFilter as HttpFilterFactory<unknown>],
   [faultFilter.name, faultFilter as HttpFilterFactory<unknown>],
   [localRateLimitFilter.name, localRateLimitFilter as HttpFilterFactory<unknown>],

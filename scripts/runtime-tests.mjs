@@ -19,7 +19,7 @@ import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHIM = join(ROOT, "test-support", "portable-vitest.ts");
-const SUITE_DIRS = ["core", "plugins", join("control", "admin"), join("adapters", "telemetry"), join("test-support", "portable")];
+const SUITE_DIRS = ["core", "plugins", join("control", "admin"), join("adapters", "telemetry"), join("proxy", "xds"), join("test-support", "portable")];
 const RESULT_MARKER = "@@weft-runtime-results@@";
 const RUN_TIMEOUT_MS = 10 * 60_000;
 const START_TIMEOUT_MS = 30_000;

@@ -41,7 +41,7 @@ describe("runtime-tests.mjs", () => {
     const suites = await collectSuites();
     expect(suites).toContain("test-support/portable/web-platform.test.ts");
     expect(suites.some((path) => path.endsWith(".node.test.ts"))).toBe(false);
-    expect(suites.every((path) => /^(core|plugins|control\/admin|adapters\/telemetry|test-support\/portable)\//.test(path))).toBe(true);
+    expect(suites.every((path) => /^(core|plugins|control\/admin|adapters\/telemetry|proxy\/xds|test-support\/portable)\//.test(path))).toBe(true);
     expect(suites.some((path) => path.startsWith("adapters/telemetry/node/") || path.startsWith("adapters/telemetry/bench/"))).toBe(false);
   });
 });

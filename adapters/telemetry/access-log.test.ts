@@ -1,6 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../core/schema/index.ts";
 import { createAccessLogger, formatJsonLine, formatTextLine, RESPONSE_FLAGS } from "./access-log.ts";
+import { logFields, type MeshContext } from "./attributes.ts";
 import { inboundMesh, sampleRequest } from "./fixtures.ts";
 
 describe("access log", () => {
@@ -19,6 +21,25 @@ describe("access log", () => {
     const line = formatJsonLine(inboundMesh, sampleRequest({ protocolVersion: "2", responseFlags: "UT", status: 504 }));
     expect(line.includes("\n")).toBe(false);
     expect(JSON.parse(line)).toMatchObject({ protocol: "HTTP/2", response_code: 504, response_flags: "UT", request_id: "rid-1" });
+  });
+
+  it("writes exactly JSON.stringify(logFields(...)) for any record (property)", () => {
+    const str = fc.option(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom("", 'a"b\\c', "x\ny", "\ud800", "😀")), { nil: undefined });
+    const num = fc.oneof(fc.integer({ min: -1, max: 1_000_000 }), fc.double(), fc.constant(Number.NaN));
+    const record = fc.record({
+      method: str, path: str, query: str, authority: str, protocolVersion: fc.option(fc.constantFrom("1.0", "1.1", "2", "3"), { nil: undefined }),
+      status: num, grpcStatus: fc.integer({ min: -1, max: 16 }), responseFlags: fc.constantFrom("", "UF", "UH,URX"), responseCodeDetails: str,
+      upstreamTransportFailureReason: str, requestBytes: num, responseBytes: num, durationMs: num,
+      startTimeMs: fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 }), { nil: undefined }),
+      upstreamServiceTimeMs: fc.option(num, { nil: undefined }), forwardedFor: str, userAgent: str, requestId: str,
+      clientAddress: str, clientPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }), localAddress: str,
+      upstreamHost: str, upstreamCluster: str, upstreamLocalAddress: str, requestedServerName: str, routeName: str,
+    }, { requiredKeys: ["status", "grpcStatus", "responseFlags", "requestBytes", "responseBytes", "durationMs"] });
+    fc.assert(fc.property(record, fc.boolean(), str, (r, grpc, principal) => {
+      const req = { ...r, protocol: grpc ? "grpc" as const : "http" as const };
+      const mesh: MeshContext = { ...inboundMesh, source: { ...inboundMesh.source, principal }, securityPolicy: grpc ? "none" : "mutual_tls" };
+      expect(formatJsonLine(mesh, req)).toBe(JSON.stringify(logFields(mesh, req)));
+    }), { numRuns: 500 });
   });
 
   it("logs only what the filter admits, and never throws from a broken writer", () => {

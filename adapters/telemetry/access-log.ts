@@ -9,7 +9,7 @@
  */
 
 import { ValidationError, type Diagnostic } from "../../core/schema/index.ts";
-import { flagsLabel, logFields, protocolName, type MeshContext, type RequestRecord } from "./attributes.ts";
+import { flagsLabel, joinHostPort, logFields, protocolName, type MeshContext, type RequestRecord } from "./attributes.ts";
 import { compileLogFilter, type LogFilter } from "./log-filter.ts";
 
 /** Envoy's response flags with their meaning, as Envoy documents them. */
@@ -62,9 +62,40 @@ export interface AccessLogger {
   wants(mesh: MeshContext, req: RequestRecord): boolean;
 }
 
-/** The JSON line (Istio's JSON access-log field names). */
+/** Characters `JSON.stringify` escapes in a string: quote, backslash, controls, lone surrogates. */
+const JSON_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(v: string | null | undefined): string {
+  if (v === undefined || v === null || v === "") return "null";
+  return JSON_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
+function jsonNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : "null";
+}
+
+/**
+ * The JSON line (Istio's JSON access-log field names): the same text as
+ * `JSON.stringify(logFields(mesh, req))`, written directly, which costs about half as much (it is on
+ * the request path of a proxy with an access log); the unit tests check the two agree on any input.
+ */
 export function formatJsonLine(mesh: MeshContext, req: RequestRecord): string {
-  return JSON.stringify(logFields(mesh, req));
+  const path = req.path === undefined ? undefined : req.query ? `${req.path}?${req.query}` : req.path;
+  const remote = req.clientAddress === undefined ? undefined : req.clientPort === undefined ? req.clientAddress : joinHostPort(req.clientAddress, req.clientPort);
+  return `{"start_time":${req.startTimeMs === undefined ? "null" : `"${new Date(req.startTimeMs).toISOString()}"`}` +
+    `,"method":${jsonString(req.method)},"path":${path === undefined ? "null" : JSON_ESCAPE.test(path) ? JSON.stringify(path) : `"${path}"`}` +
+    `,"protocol":${jsonString(protocolName(req))},"response_code":${jsonNumber(req.status)}` +
+    `,"response_flags":${JSON.stringify(flagsLabel(req.responseFlags))},"response_code_details":${jsonString(req.responseCodeDetails)}` +
+    `,"upstream_transport_failure_reason":${jsonString(req.upstreamTransportFailureReason)}` +
+    `,"bytes_received":${jsonNumber(req.requestBytes)},"bytes_sent":${jsonNumber(req.responseBytes)},"duration":${jsonNumber(Math.round(req.durationMs))}` +
+    `,"upstream_service_time":${req.upstreamServiceTimeMs === undefined ? "null" : jsonNumber(Math.round(req.upstreamServiceTimeMs))}` +
+    `,"x_forwarded_for":${jsonString(req.forwardedFor)},"user_agent":${jsonString(req.userAgent)},"request_id":${jsonString(req.requestId)}` +
+    `,"authority":${jsonString(req.authority)},"upstream_host":${jsonString(req.upstreamHost)},"upstream_cluster":${jsonString(req.upstreamCluster)}` +
+    `,"upstream_local_address":${jsonString(req.upstreamLocalAddress)},"downstream_local_address":${jsonString(req.localAddress)}` +
+    `,"downstream_remote_address":${remote === undefined ? "null" : JSON_ESCAPE.test(remote) ? JSON.stringify(remote) : `"${remote}"`}` +
+    `,"requested_server_name":${jsonString(req.requestedServerName)},"route_name":${jsonString(req.routeName)}` +
+    `,"grpc_status":${req.grpcStatus < 0 ? "null" : jsonNumber(req.grpcStatus)},"source_principal":${jsonString(mesh.source.principal)}` +
+    `,"destination_service":${jsonString(mesh.service.host)},"connection_security_policy":${JSON.stringify(mesh.securityPolicy)}}`;
 }
 
 function dash(v: string | number | null | undefined): string {

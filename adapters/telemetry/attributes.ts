@@ -305,6 +305,7 @@ export function splitHostPort(authority: string): { host: string; port: number |
   return { host: authority, port: undefined };
 }
 
-function joinHostPort(host: string, port: number): string {
+/** `host:port`, with an IPv6 host in brackets. */
+export function joinHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

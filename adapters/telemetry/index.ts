@@ -16,7 +16,7 @@
  */
 
 import type { TelemetrySettings } from "../../core/ir/model.ts";
-import { createAccessLogger, type AccessLogger } from "./access-log.ts";
+import { createAccessLogger, type AccessLogFormat, type AccessLogger } from "./access-log.ts";
 import type { MeshContext, RequestRecord } from "./attributes.ts";
 import { createAuditor, createLineSink, type AuditFinish, type Auditor, type AuditSink, type AuditStart } from "./audit.ts";
 import { createIstioMetrics, type IstioMetrics, type PeerMetrics } from "./metrics.ts";
@@ -39,6 +39,14 @@ export interface TelemetryHost {
   fetch?: typeof fetch;
   random?: () => number;
   timers?: Timers;
+  /** Istio metrics to record into (so counters survive a rebuild on config reload); default: new ones. */
+  metrics?: IstioMetrics;
+  /** With new metrics: also emit Istio's four extended labels (`*_canonical_revision`, `*_cluster`). */
+  extendedLabels?: boolean;
+  /** Overrides the access-log format the settings give (`istio`: Istio's longer text format). */
+  accessLogFormat?: AccessLogFormat;
+  /** Receives span export failures (default: counted in `exporter.stats` only). */
+  onExportError?(error: Error): void;
 }
 
 export interface Telemetry {
@@ -68,9 +76,9 @@ export const removeTraceHeaders: readonly string[] = TRACE_HEADERS;
 export function createTelemetry(settings: TelemetrySettings | undefined, host: TelemetryHost): Telemetry {
   const s: TelemetrySettings = settings ?? { metrics: { enabled: true }, tracing: { samplingPercent: 1, propagation: ["w3c"] }, accessLog: { enabled: false } };
   const random = host.random ?? Math.random;
-  const metrics = s.metrics.enabled ? createIstioMetrics() : undefined;
+  const metrics = s.metrics.enabled ? (host.metrics ?? createIstioMetrics({ extendedLabels: host.extendedLabels })) : undefined;
   const accessLog = s.accessLog.enabled
-    ? createAccessLogger({ format: s.accessLog.format === "text" ? "envoy" : "json", filter: s.accessLog.filter, write: host.write, at: { path: "telemetry.accessLog.filter" } })
+    ? createAccessLogger({ format: host.accessLogFormat ?? (s.accessLog.format === "text" ? "envoy" : "json"), filter: s.accessLog.filter, write: host.write, at: { path: "telemetry.accessLog.filter" } })
     : undefined;
   const propagation: PropagationFormat[] = [];
   for (const p of s.tracing.propagation) {
@@ -87,15 +95,17 @@ export function createTelemetry(settings: TelemetrySettings | undefined, host: T
       resource: { "service.name": host.service.name, ...(host.service.namespace ? { "service.namespace": host.service.namespace } : {}),
         ...(host.service.version ? { "service.version": host.service.version } : {}) },
       scope: { name: "weft" },
+      ...(host.onExportError ? { onError: host.onExportError } : {}),
     })
     : undefined;
   const auditor = s.audit ? createAuditor({ topic: s.audit.topic ?? host.service.name, systemIp: host.systemIp ?? "", includeBody: s.audit.includeBody }) : undefined;
   const auditSink = s.audit ? (s.audit.sink === "kafka" ? host.kafkaAuditSink : createLineSink(host.write)) : undefined;
   if (s.audit?.sink === "kafka" && !host.kafkaAuditSink) throw new Error("telemetry.audit.sink is kafka but the host gave no Kafka sink");
 
+  const hopOptions = { samplingPercent: s.tracing.samplingPercent, random };
   return {
     metrics, accessLog, exporter, auditor, auditSink, propagation,
-    startTrace: (get) => startHop(extractTraceContext(get, propagation), { samplingPercent: s.tracing.samplingPercent, random }),
+    startTrace: (get) => startHop(extractTraceContext(get, propagation), hopOptions),
     inject: (hop, set) => injectTraceContext(hop, set, propagation),
     auditStart: (get) => auditor?.start(get),
     auditFinish(start, done) {

@@ -163,15 +163,32 @@ export interface HopOptions {
   random: () => number;
 }
 
-/** Random lower-case hex of `digits` digits, never all zeros. */
+/** Two hex digits per byte value: `Number#toString(16)` is several times slower than a table lookup. */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
+
+/** Random lower-case hex of `digits` digits, never all zeros; 32 bits per `random()` call. */
 export function randomHex(digits: number, random: () => number): string {
-  let out = "";
   for (;;) {
-    out = "";
-    for (let i = 0; i < digits; i += 4) out += Math.floor(random() * 0x10000).toString(16).padStart(4, "0");
-    out = out.slice(0, digits);
-    if (!/^0+$/.test(out)) return out;
+    let out = "";
+    let zero = true;
+    for (let i = 0; i < digits; i += 8) {
+      const word = (random() * 4294967296) >>> 0;
+      if (word !== 0) zero = false;
+      out += HEX2[word >>> 24]! + HEX2[(word >>> 16) & 255]! + HEX2[(word >>> 8) & 255]! + HEX2[word & 255]!;
+    }
+    if (out.length !== digits) {
+      out = out.slice(0, digits);
+      zero = /^0+$/.test(out);
+    }
+    if (!zero) return out;
   }
+}
+
+/** The caller's sampling decision, or one drawn from the sampling percentage. */
+function decide(incoming: Extracted, options: HopOptions): boolean {
+  const s = incoming.sampled;
+  if (s !== undefined) return s;
+  return options.samplingPercent >= 100 || (options.samplingPercent > 0 && options.random() * 100 < options.samplingPercent);
 }
 
 /**
@@ -181,9 +198,8 @@ export function randomHex(digits: number, random: () => number): string {
 export function startHop(incoming: Extracted, options: HopOptions): TraceContext {
   const parent = incoming.context;
   const spanId = randomHex(16, options.random);
-  const decide = (): boolean => incoming.sampled ?? (options.samplingPercent >= 100 || options.random() * 100 < options.samplingPercent);
-  if (parent === undefined) return { traceId: randomHex(32, options.random), spanId, sampled: decide() };
-  const ctx: TraceContext = { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.debug ? true : decide() };
+  if (parent === undefined) return { traceId: randomHex(32, options.random), spanId, sampled: decide(incoming, options) };
+  const ctx: TraceContext = { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.debug ? true : decide(incoming, options) };
   if (parent.debug) ctx.debug = true;
   if (parent.traceState !== undefined) ctx.traceState = parent.traceState;
   if (parent.traceId64) ctx.traceId64 = true;

@@ -4,8 +4,10 @@
  * plane (bench/control/server.ts: model with 1,000 services and 10,000 endpoints, publisher, xDS
  * server) pinned to core 1; the xDS clients (bench/control/clients.ts: 100 real gRPC ADS streams, 10
  * of them delta) pinned to core 0; this driver. For each of ≥ 20 single-endpoint changes the server
- * times publish → every stream ACKed the new EDS version. Two publisher set-ups are measured: one
- * snapshot per node (the default node hash) and one snapshot per node group. Then SVID issuance
+ * times publish → every stream ACKed the new EDS version. Two cache set-ups are measured: one entry per
+ * node (the default node hash) and one entry for all nodes (`nodeHash`); `BENCH_MODES=per-node|grouped`
+ * picks one, `BENCH_ONLY=xds` stops after convergence (printed, not recorded) and `BENCH_PROFILE=dir`
+ * writes CPU profiles of the control plane and the clients over the changes. Then SVID issuance
  * (bench/control/ca-bench.ts on core 1) beside `openssl speed ecdsap256` on the same core. Writes
  * bench/results/control-<date>.json and the "## Control plane" section of docs/performance.md.
  */
@@ -64,6 +66,7 @@ async function convergence(mode: "per-node" | "grouped"): Promise<ControlResult[
     await nextMessage(c, "connected");
     const connectMs = performance.now() - t;
     console.log(`[${mode}] ${CLIENTS} clients hold all ${SERVICES} load assignments after ${r1(connectMs)} ms; ${CHANGES} changes...`);
+    c.send({ profile: true });
     server.send({ measure: WARMUP + CHANGES });
     const { result } = await nextMessage(server, "result");
     c.send({ stats: true });
@@ -75,8 +78,10 @@ async function convergence(mode: "per-node" | "grouped"): Promise<ControlResult[
       connectAllMs: r1(connectMs),
       convergeP50Ms: r1(pct(conv, 50)), convergeP99Ms: r1(pct(conv, 99)), convergeMaxMs: r1(Math.max(...conv)),
       updateP50Ms: r1(pct(upd, 50)), updateP99Ms: r1(pct(upd, 99)),
-      serverRssMb: result.rssMb, serverPeakRssMb: result.peakRssMb, serverCpuSec: r1(result.cpuSec),
+      serverRssMb: result.rssMb, serverPeakRssMb: result.peakRssMb, serverHeapMb: result.heapMb, serverCpuSec: r1(result.cpuSec),
       clientResponses: stats.responses, clientMb: r1(stats.bytes / 1e6), clientCpuSec: r1(stats.cpuSec),
+      serverCpuMsPerChange: r1((1000 * result.measureCpuSec) / result.convergeMs.length),
+      clientCpuMsPerChange: r1((1000 * stats.measureCpuSec) / result.convergeMs.length),
       samplesMs: conv.map(r1), updateSamplesMs: upd.map(r1),
     };
   } finally {
@@ -99,7 +104,13 @@ async function main(): Promise<void> {
   const started = new Date();
   const loadBefore = loads();
   const convergenceRows = [];
-  for (const mode of ["per-node", "grouped"] as const) convergenceRows.push(await convergence(mode));
+  const modes = (process.env.BENCH_MODES ?? "per-node,grouped").split(",") as ("per-node" | "grouped")[];
+  for (const mode of modes) convergenceRows.push(await convergence(mode));
+  if (process.env.BENCH_ONLY === "xds") {
+    // Convergence only, printed and not recorded (for comparing builds side by side).
+    for (const { samplesMs: _s, updateSamplesMs: _u, ...row } of convergenceRows) console.log(JSON.stringify(row));
+    return;
+  }
   console.log("SVID issuance and openssl on core 1...");
   const ca = await caRate();
   const openssl = opensslSign();

@@ -1,71 +1,49 @@
 /**
  * @module bench/proxy/run
- * `npm run bench:proxy`: HTTP/1.1 proxy throughput and cost, weft beside its peers in one run.
- * Upstream: nginx returning a fixed 12-byte body (1 worker, core 0). Candidates, each pinned to core 1:
- * direct (no proxy), nginx as a keep-alive reverse proxy (1 process), node-http-proxy, weft (quick
- * mode, run through bin/weft.js, and the same bundled into one file with esbuild). Load: wrk on core 0, 32 connections, bounded runs, loopback only. Rounds are interleaved
- * so machine noise hits every candidate alike.
+ * `npm run bench:proxy [-- --quick]`: HTTP/1.1 proxy throughput, added latency at a fixed rate, CPU and
+ * memory, weft beside its peers in one run. Upstream: nginx returning a fixed 12-byte body (`/`) or 1 KB
+ * (`/1k`), 1 worker, core 0. Candidates, each pinned to core 1: direct (no proxy), nginx as a keep-alive
+ * reverse proxy (1 process), node-http-proxy, and weft through `bin/weft.js` (the esbuild bundle of the
+ * CLI, raw-socket HTTP/1.1 listener), plus two weft variants that show what each change bought: the
+ * node:http listener (`WEFT_HTTP1_SERVER=node`), the TypeScript sources under tsx (`WEFT_NO_BUNDLE=1`),
+ * and V8's default young generation instead of the proxy's small one (`WEFT_V8_DEFAULTS=1`).
+ * Load: wrk on core 0, loopback only. Rounds are interleaved so machine noise hits every candidate alike.
  *
- * mTLS rows: the sidecar's inbound leg — mTLS in (client certificate verified against the trust
- * bundle), plaintext to the upstream — for nginx and weft with the same SVIDs from weft's CA. wrk cannot
- * present a client certificate, so a front nginx on core 0 originates mTLS (keep-alive, session reuse)
- * for wrk's plaintext requests. The mTLS/plaintext CPU ratio compares each proxy with itself.
- * Writes bench/results/proxy-<date>.json and the "Proxy" section of docs/performance.md.
+ * Two phases: full speed (`wrk -c32`, req/s, CPU per 1,000 requests) and a constant 1,000 req/s
+ * (`load.ts`: p50/p99, p99 added over direct, vCPU). mTLS rows: the sidecar's inbound leg — mTLS in
+ * (client certificate verified against the trust bundle), plaintext to the upstream — for nginx and weft
+ * with the same SVIDs from weft's CA. wrk cannot present a client certificate, so a front nginx on core 0
+ * originates mTLS (keep-alive, session reuse) for wrk's plaintext requests; at the fixed rate the mTLS
+ * rows fetch 1 KB. Writes bench/results/proxy-<date>.json and the "Proxy" section of docs/performance.md.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
+import { type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { createCertificateAuthority } from "../../control/ca/authority.ts";
 import { generateKeyPair, privateKeyToPem } from "../../control/ca/keys.ts";
+import { buildBundle } from "../../scripts/build-cli.mjs";
+import { CLK_TCK, cpuTicks, ensureTools, median, nginxConf, peakRssMb, start, waitPort, which } from "./harness.ts";
+import { rateScript, wrkMax, wrkRate, type LoadSample } from "./load.ts";
+import { writeDocs, type Row } from "./report.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const QUICK = process.argv.includes("--quick");
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? (QUICK ? 5 : 10));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const LOAD_CORE = "0";
 const PROXY_CORE = "1";
 const PORTS = {
-  upstream: 18181, nginx: 18182, nodeHttpProxy: 18183, weft: 18184, weftBundled: 18185,
-  nginxMtls: 18186, weftMtls: 18187, weftBundledMtls: 18188,
+  upstream: 18181, nginx: 18182, nodeHttpProxy: 18183, weft: 18184, weftNodeHttp: 18185, weftTsx: 18189, weftV8: 18190,
+  nginxMtls: 18186, weftMtls: 18187,
   // Front (mTLS-originating) ports for wrk, one per mTLS candidate.
-  frontNginx: 18196, frontWeft: 18197, frontWeftBundled: 18198,
+  frontNginx: 18196, frontWeft: 18197,
 };
 const MTLS = process.env.BENCH_MTLS !== "0";
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-
-function ensureTools(): void {
-  const missing = ["nginx", "wrk"].filter((t) => !which(t));
-  if (missing.length === 0) return;
-  console.log(`installing ${missing.join(", ")} (Debian packages)...`);
-  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  execFileSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-}
-
-function which(cmd: string): string | undefined {
-  for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"]) if (existsSync(join(dir, cmd))) return join(dir, cmd);
-  return undefined;
-}
-
-function nginxConf(dir: string, name: string, server: string, master: boolean): string {
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, `worker_processes 1;
-master_process ${master ? "on" : "off"};
-daemon off;
-pid ${join(dir, `${name}.pid`)};
-error_log ${join(dir, `${name}.err`)} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  ${server}
-}
-`);
-  return file;
-}
+const ONE_KB = "x".repeat(1023) + "\n";
 
 /** SVIDs for the mTLS rows, from weft's own CA: the proxies' server SVID, the front's client SVID, the bundle. */
 async function writeCerts(dir: string): Promise<{ cert: string; key: string; clientCert: string; clientKey: string; bundle: string }> {
@@ -100,212 +78,159 @@ secrets:
   return file;
 }
 
-function start(core: string, cmd: string, args: string[]): ChildProcess {
-  const child = spawn("taskset", ["-c", core, cmd, ...args], { stdio: ["ignore", "ignore", "pipe"], cwd: root });
-  child.stderr!.on("data", () => undefined);
-  return child;
-}
-
-async function waitPort(port: number, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection(port, "127.0.0.1");
-      s.on("connect", () => { s.destroy(); resolve(true); });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 }
 
-function toMs(v: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(v);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
+function weft(env: Record<string, string>, args: string[]): ChildProcess {
+  const keep = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return start(PROXY_CORE, process.execPath, [join(root, "bin/weft.js"), "proxy", ...args]);
+  } finally {
+    for (const k of Object.keys(env)) {
+      if (keep[k] === undefined) delete process.env[k];
+      else process.env[k] = keep[k];
+    }
+  }
 }
 
-interface Sample { rps: number; p50Ms: number; p99Ms: number; requests: number; cpuSecPer1k?: number; errors: number }
-
-function wrk(port: number, seconds: number): Sample {
-  const out = execFileSync("taskset", ["-c", LOAD_CORE, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`], { encoding: "utf8" });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const p50 = /\s50%\s+(\S+)/.exec(out)?.[1] ?? "";
-  const p99 = /\s99%\s+(\S+)/.exec(out)?.[1] ?? "";
-  const errs = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = (errs ? Number(errs[1]) : 0) + (sock ? sock.slice(1).reduce((s, x) => s + Number(x), 0) : 0);
-  return { rps, p50Ms: toMs(p50), p99Ms: toMs(p99), requests, errors };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+interface Candidate { name: string; port: number; pid?: number; rate?: "12B" | "1KB"; idleRssMb?: number }
 
 async function main(): Promise<void> {
   ensureTools();
+  // bin/weft.js runs the bundle only when it is fresh; build it now so no candidate falls back to tsx.
+  if ((await buildBundle()) === undefined) throw new Error("could not bundle the CLI (scripts/build-cli.mjs); is esbuild installed?");
   const dir = mkdtempSync(join(tmpdir(), "weft-bench-proxy-"));
   const procs: ChildProcess[] = [];
   const cleanup = () => { for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM"); };
   process.on("exit", cleanup);
   process.on("SIGINT", () => { cleanup(); process.exit(130); });
+  const nginx = which("nginx")!;
+  const proxyTo = (port: number, ssl = "") => `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
+  server { listen 127.0.0.1:${port}${ssl ? " ssl" : ""}; keepalive_requests 100000000; ${ssl}
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`;
   try {
-    const up = start(LOAD_CORE, which("nginx")!, ["-c", nginxConf(dir, "upstream", `server { listen 127.0.0.1:${PORTS.upstream}; keepalive_requests 100000000; location / { return 200 "hello world\\n"; } }`, false), "-p", dir]);
-    procs.push(up);
+    procs.push(start(LOAD_CORE, nginx, ["-c", nginxConf(dir, "upstream", `server { listen 127.0.0.1:${PORTS.upstream}; keepalive_requests 100000000;
+    location / { return 200 "hello world\\n"; } location /1k { return 200 "${ONE_KB.replace(/\n/, "\\n")}"; } }`, false), "-p", dir]));
     await waitPort(PORTS.upstream);
 
-    const candidates: { name: string; port: number; pid?: number }[] = [{ name: "direct", port: PORTS.upstream }];
-    const nginx = start(PROXY_CORE, which("nginx")!, ["-c", nginxConf(dir, "proxy", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
-  server { listen 127.0.0.1:${PORTS.nginx}; keepalive_requests 100000000;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`, false), "-p", dir]);
-    procs.push(nginx);
-    candidates.push({ name: "nginx", port: PORTS.nginx, pid: nginx.pid });
-    const nhp = start(PROXY_CORE, process.execPath, [join(root, "bench/proxy/node-http-proxy.mjs"), String(PORTS.nodeHttpProxy), String(PORTS.upstream)]);
-    procs.push(nhp);
-    candidates.push({ name: "node-http-proxy", port: PORTS.nodeHttpProxy, pid: nhp.pid });
-    const weft = start(PROXY_CORE, process.execPath, [join(root, "bin/weft.js"), "proxy", "--listen", `127.0.0.1:${PORTS.weft}`, "--upstream", `http://127.0.0.1:${PORTS.upstream}`]);
-    procs.push(weft);
-    candidates.push({ name: "weft", port: PORTS.weft, pid: weft.pid });
-    // The same proxy bundled into one JavaScript file: what a production image runs (no tsx loader).
-    const bundle = join(dir, "weft.mjs");
-    await build({
-      entryPoints: [join(root, "bench/proxy/weft-entry.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: bundle, logLevel: "error",
-      banner: { js: "import { createRequire as __weftRequire } from 'node:module'; const require = __weftRequire(import.meta.url);" },
-    });
-    const weftBundled = start(PROXY_CORE, process.execPath, [bundle, `127.0.0.1:${PORTS.weftBundled}`, `http://127.0.0.1:${PORTS.upstream}`]);
-    procs.push(weftBundled);
-    candidates.push({ name: "weft (bundled)", port: PORTS.weftBundled, pid: weftBundled.pid });
+    const candidates: Candidate[] = [{ name: "direct", port: PORTS.upstream, rate: "12B" }];
+    const add = (name: string, port: number, p: ChildProcess, rate?: Candidate["rate"]) => {
+      procs.push(p);
+      candidates.push({ name, port, pid: p.pid, ...(rate ? { rate } : {}) });
+    };
+    add("nginx", PORTS.nginx, start(PROXY_CORE, nginx, ["-c", nginxConf(dir, "proxy", proxyTo(PORTS.nginx), false), "-p", dir]), "12B");
+    add("node-http-proxy", PORTS.nodeHttpProxy, start(PROXY_CORE, process.execPath, [join(root, "bench/proxy/node-http-proxy.mjs"), String(PORTS.nodeHttpProxy), String(PORTS.upstream)]), "12B");
+    const quick = (port: number) => ["--listen", `127.0.0.1:${port}`, "--upstream", `http://127.0.0.1:${PORTS.upstream}`];
+    add("weft", PORTS.weft, weft({}, quick(PORTS.weft)), "12B");
+    add("weft, node:http listener", PORTS.weftNodeHttp, weft({ WEFT_HTTP1_SERVER: "node" }, quick(PORTS.weftNodeHttp)));
+    add("weft, tsx (no bundle)", PORTS.weftTsx, weft({ WEFT_NO_BUNDLE: "1" }, quick(PORTS.weftTsx)));
+    add("weft, V8 default nursery", PORTS.weftV8, weft({ WEFT_V8_DEFAULTS: "1" }, quick(PORTS.weftV8)));
     if (MTLS) {
       const certs = await writeCerts(dir);
-      const nginxMtls = start(PROXY_CORE, which("nginx")!, ["-c", nginxConf(dir, "proxy-mtls", `upstream up { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
-  server { listen 127.0.0.1:${PORTS.nginxMtls} ssl; keepalive_requests 100000000;
-    ssl_certificate ${certs.cert}; ssl_certificate_key ${certs.key};
-    ssl_client_certificate ${certs.bundle}; ssl_verify_client on; ssl_verify_depth 3;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`, false), "-p", dir]);
-      procs.push(nginxMtls);
-      const weftMtls = start(PROXY_CORE, process.execPath, [join(root, "bin/weft.js"), "proxy", "--config", weftMtlsConfig(dir, "weft-mtls", PORTS.weftMtls, certs)]);
-      procs.push(weftMtls);
-      const weftBundledMtls = start(PROXY_CORE, process.execPath, [bundle, "--config", weftMtlsConfig(dir, "weft-bundled-mtls", PORTS.weftBundledMtls, certs)]);
-      procs.push(weftBundledMtls);
-      // The front: plaintext from wrk, mTLS (client SVID, pooled connections) to each candidate.
-      const fronts = ([[PORTS.frontNginx, PORTS.nginxMtls], [PORTS.frontWeft, PORTS.weftMtls], [PORTS.frontWeftBundled, PORTS.weftBundledMtls]] as const)
+      const nginxMtls = start(PROXY_CORE, nginx, ["-c", nginxConf(dir, "proxy-mtls", proxyTo(PORTS.nginxMtls, `ssl_certificate ${certs.cert}; ssl_certificate_key ${certs.key};
+    ssl_client_certificate ${certs.bundle}; ssl_verify_client on; ssl_verify_depth 3;`), false), "-p", dir]);
+      const weftMtls = weft({}, ["--config", weftMtlsConfig(dir, "weft-mtls", PORTS.weftMtls, certs)]);
+      // The front: plaintext from wrk, mTLS (client SVID, pooled connections, session reuse) to each candidate.
+      const fronts = ([[PORTS.frontNginx, PORTS.nginxMtls], [PORTS.frontWeft, PORTS.weftMtls]] as const)
         .map(([front, target]) => `upstream t${target} { server 127.0.0.1:${target}; keepalive 64; }
   server { listen 127.0.0.1:${front}; keepalive_requests 100000000;
     location / { proxy_pass https://t${target}; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_ssl_certificate ${certs.clientCert}; proxy_ssl_certificate_key ${certs.clientKey}; proxy_ssl_session_reuse on; proxy_ssl_verify off; } }`).join("\n  ");
-      const front = start(LOAD_CORE, which("nginx")!, ["-c", nginxConf(dir, "front", fronts, false), "-p", dir]);
-      procs.push(front);
-      for (const p of [PORTS.nginxMtls, PORTS.weftMtls, PORTS.weftBundledMtls]) await waitPort(p);
-      candidates.push({ name: "nginx mTLS", port: PORTS.frontNginx, pid: nginxMtls.pid });
-      candidates.push({ name: "weft mTLS", port: PORTS.frontWeft, pid: weftMtls.pid });
-      candidates.push({ name: "weft (bundled) mTLS", port: PORTS.frontWeftBundled, pid: weftBundledMtls.pid });
+      procs.push(start(LOAD_CORE, nginx, ["-c", nginxConf(dir, "front", fronts, false), "-p", dir]));
+      for (const p of [PORTS.nginxMtls, PORTS.weftMtls]) await waitPort(p);
+      add("nginx mTLS", PORTS.frontNginx, nginxMtls, "1KB");
+      add("weft mTLS", PORTS.frontWeft, weftMtls, "1KB");
     }
     for (const c of candidates) await waitPort(c.port);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const c of candidates) if (c.pid) c.idleRssMb = rssMb(c.pid);
 
-    // Warm up (JIT, pools), then interleaved rounds.
-    for (const c of candidates) wrk(c.port, 2);
-    const samples = new Map<string, Sample[]>(candidates.map((c) => [c.name, []]));
+    const url = (c: Candidate, path = "/") => `http://127.0.0.1:${c.port}${path}`;
+    // Warm up (JIT, pools), then interleaved rounds at full speed.
+    for (const c of candidates) wrkMax(LOAD_CORE, url(c), 2, CONNECTIONS);
+    const max = new Map<string, LoadSample[]>(candidates.map((c) => [c.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const c of candidates) {
         const before = c.pid ? cpuTicks(c.pid) : 0;
-        const s = wrk(c.port, DURATION_S);
+        const s = wrkMax(LOAD_CORE, url(c), DURATION_S, CONNECTIONS);
         if (c.pid) s.cpuSecPer1k = ((cpuTicks(c.pid) - before) / CLK_TCK) / (s.requests / 1000);
-        samples.get(c.name)!.push(s);
-        console.log(`round ${r + 1} ${c.name.padEnd(16)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms${s.cpuSecPer1k !== undefined ? `  cpu ${(s.cpuSecPer1k * 1000).toFixed(1)} ms/1k` : ""}${s.errors ? `  errors ${s.errors}` : ""}`);
+        max.get(c.name)!.push(s);
+        console.log(`max  round ${r + 1} ${c.name.padEnd(26)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms${s.cpuSecPer1k !== undefined ? `  cpu ${(s.cpuSecPer1k * 1000).toFixed(1)} ms/1k` : ""}${s.errors ? `  errors ${s.errors}` : ""}  load ${loadavg()}`);
       }
     }
-    const nginxRps = samples.get("nginx")!.map((s) => s.rps);
-    const results = candidates.map((c) => {
-      const ss = samples.get(c.name)!;
-      const ratios = ss.map((s, i) => s.rps / nginxRps[i]!);
+    // The same candidates held to RATE req/s.
+    const script = rateScript(dir, RATE);
+    const fixed = new Map<string, LoadSample[]>(candidates.filter((c) => c.rate).map((c) => [c.name, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of candidates) {
+        if (!c.rate) continue;
+        const before = c.pid ? cpuTicks(c.pid) : 0;
+        const t0 = performance.now();
+        const s = wrkRate(LOAD_CORE, url(c, c.rate === "1KB" ? "/1k" : "/"), DURATION_S, script);
+        if (c.pid) s.vcpu = ((cpuTicks(c.pid) - before) / CLK_TCK) / ((performance.now() - t0) / 1000);
+        fixed.get(c.name)!.push(s);
+        console.log(`rate round ${r + 1} ${c.name.padEnd(26)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(3)} ms  p99 ${s.p99Ms.toFixed(3)} ms${s.vcpu !== undefined ? `  ${s.vcpu.toFixed(3)} vCPU` : ""}${s.errors ? `  errors ${s.errors}` : ""}`);
+      }
+    }
+
+    const nginxRps = max.get("nginx")!.map((s) => s.rps);
+    const direct = fixed.get("direct")!;
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    const round3 = (x: number) => Math.round(x * 1000) / 1000;
+    const rows: Row[] = candidates.map((c) => {
+      const ss = max.get(c.name)!;
+      const fs = fixed.get(c.name);
       return {
         name: c.name,
         rps: Math.round(median(ss.map((s) => s.rps))),
-        vsNginx: Math.round(median(ratios) * 100) / 100,
-        p50Ms: Math.round(median(ss.map((s) => s.p50Ms)) * 100) / 100,
-        p99Ms: Math.round(median(ss.map((s) => s.p99Ms)) * 100) / 100,
-        cpuMsPer1kRequests: c.pid ? Math.round(median(ss.map((s) => s.cpuSecPer1k!)) * 100000) / 100 : undefined,
+        vsNginx: round2(median(ss.map((s, i) => s.rps / nginxRps[i]!))),
+        p50Ms: round2(median(ss.map((s) => s.p50Ms))),
+        p99Ms: round2(median(ss.map((s) => s.p99Ms))),
+        cpuMsPer1kRequests: c.pid ? round2(median(ss.map((s) => s.cpuSecPer1k!)) * 1000) : undefined,
+        idleRssMb: c.idleRssMb,
         peakRssMb: c.pid ? peakRssMb(c.pid) : undefined,
-        errors: ss.reduce((n, s) => n + s.errors, 0),
+        errors: [...ss, ...(fs ?? [])].reduce((n, s) => n + s.errors, 0),
+        ...(fs ? {
+          fixed: {
+            body: c.rate!,
+            rps: Math.round(median(fs.map((s) => s.rps))),
+            p50Ms: round3(median(fs.map((s) => s.p50Ms))),
+            p99Ms: round3(median(fs.map((s) => s.p99Ms))),
+            // Added over direct, per round (same round, same machine state), then the median.
+            addedP99Ms: c.rate === "12B" ? round3(median(fs.map((s, i) => s.p99Ms - direct[i]!.p99Ms))) : undefined,
+            vcpuPer1kRps: c.pid ? round3(median(fs.map((s) => s.vcpu! * 1000 / s.rps))) : undefined,
+          },
+        } : {}),
         rounds: ss,
+        fixedRounds: fs,
       };
     });
     const date = new Date().toISOString().slice(0, 10);
     const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model ?? "unknown";
-    const nproc = execFileSync("nproc").toString().trim();
-    const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+    const machine = { nproc: cpus().length, cpu: cpuModel, node: process.version, loadavg: loadavg() };
     const report = {
-      benchmark: "proxy-http1-plaintext",
+      benchmark: "proxy-http1",
       date: new Date().toISOString(),
-      machine: { nproc: Number(nproc), cpu: cpuModel, node: process.version, loadavg: load },
-      load: { tool: "wrk", connections: CONNECTIONS, threads: 1, seconds: DURATION_S, rounds: ROUNDS, body: "12 bytes", pinning: { loadAndUpstream: LOAD_CORE, proxy: PROXY_CORE } },
+      machine,
+      load: { tool: "wrk", connections: CONNECTIONS, threads: 1, seconds: DURATION_S, rounds: ROUNDS, fixedRate: RATE, body: "12 bytes (1 KB for mTLS at the fixed rate)", pinning: { loadAndUpstream: LOAD_CORE, proxy: PROXY_CORE } },
       peer: "nginx (1 process, keep-alive upstream)",
-      results,
+      results: rows,
     };
     mkdirSync(join(root, "bench/results"), { recursive: true });
     const out = join(root, `bench/results/proxy-${date}.json`);
     writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
     console.log(`\nwrote ${out}`);
-    writeDocs(report.machine, date, load, results);
+    writeDocs(join(root, "docs/performance.md"), { ...machine, date, connections: CONNECTIONS, rounds: ROUNDS, seconds: DURATION_S, rate: RATE, loadCore: LOAD_CORE, proxyCore: PROXY_CORE }, rows);
   } finally {
     cleanup();
   }
 }
 
-function writeDocs(machine: { nproc: number; cpu: string; node: string }, date: string, load: string, results: { name: string; rps: number; vsNginx: number; p50Ms: number; p99Ms: number; cpuMsPer1kRequests?: number; peakRssMb?: number }[]): void {
-  const file = join(root, "docs/performance.md");
-  const rows = results.map((r) => `| ${r.name} | ${r.rps} | ${r.name === "direct" ? "—" : r.vsNginx.toFixed(2)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.cpuMsPer1kRequests?.toFixed(1) ?? "—"} | ${r.peakRssMb ?? "—"} |`);
-  const cpu = (n: string) => results.find((r) => r.name === n)?.cpuMsPer1kRequests;
-  const ratios = [["nginx", "nginx mTLS"], ["weft", "weft mTLS"], ["weft (bundled)", "weft (bundled) mTLS"]].flatMap(([plain, tls]) => {
-    const a = cpu(plain!), b = cpu(tls!);
-    return a && b ? [`${plain} ${(b / a).toFixed(2)}×`] : [];
-  });
-  const mtlsNote = ratios.length === 0 ? "" : `
-mTLS rows: the sidecar's inbound leg (mTLS in with the client certificate verified against the trust
-bundle, plaintext out), same SVIDs (weft's CA, P-256) for nginx and weft. wrk cannot present a client
-certificate, so a front nginx on core ${LOAD_CORE} originates mTLS over kept-alive connections; the front's
-own time is not in the candidate's CPU, but it shares core ${LOAD_CORE} with wrk and the upstream and limits these
-rows' req/s: compare their CPU. Their "× nginx" compares with plaintext nginx. CPU per request,
-mTLS / plaintext (target ≤ 1.3×): ${ratios.join(", ")}.
-`;
-  const section = `## Proxy
-
-HTTP/1.1 plaintext, 12-byte body, \`wrk -t1 -c${CONNECTIONS}\`, ${ROUNDS} interleaved rounds of ${DURATION_S} s (medians; the
-ratio is the median of per-round ratios to nginx). Upstream nginx and wrk on core ${LOAD_CORE}, each proxy alone on core
-${PROXY_CORE} (\`taskset\`). CPU is the proxy process's user+system time per 1,000 requests (from \`/proc/<pid>/stat\`);
-RSS is its peak (VmHWM). Run \`npm run bench:proxy\`; raw numbers in \`bench/results/proxy-${date}.json\`.
-
-Measured ${date} on ${machine.nproc} × ${machine.cpu}, Node ${machine.node}, load average ${load} (a shared machine:
-compare the ratios, not the absolute numbers).
-
-| candidate | req/s | × nginx | p50 ms | p99 ms | CPU ms / 1k req | peak RSS MB |
-|---|---|---|---|---|---|---|
-${rows.join("\n")}
-${mtlsNote}`;
-  let doc = existsSync(file) ? readFileSync(file, "utf8") : "# Performance\n\nLatest benchmark results. Method and targets: see the design notes on performance.\n";
-  const start = doc.indexOf("\n## Proxy\n");
-  if (start !== -1) {
-    const next = doc.indexOf("\n## ", start + 1);
-    doc = doc.slice(0, start + 1) + section + (next === -1 ? "" : doc.slice(next));
-  } else doc = doc.trimEnd() + "\n\n" + section;
-  writeFileSync(file, doc);
-  console.log(`updated ${file}`);
+function loadavg(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
 await main();

@@ -5,19 +5,23 @@
  * cleanly (the store's log is fsync'ed on every apply, so nothing accepted is lost either way).
  */
 import { randomBytes } from "node:crypto";
+import type { ConsulBridgeConfig } from "../../adapters/consul/catalog/config.ts";
 import { ArgError, parseArgs } from "../args.ts";
 import type { CliIo } from "../io.ts";
 
 const USAGE = `usage: weft control [--data DIR] [--admin HOST:PORT] [--admin-token TOKEN] [--discovery PATH...]
-                    [--trust-domain TD] [--ca-cert FILE --ca-key FILE]
+                    [--xds HOST:PORT] [--trust-domain TD] [--ca-cert FILE --ca-key FILE] [--config FILE]
 
   --data DIR           config store and CA state (default .weft/control)
   --admin HOST:PORT    admin API and UI (default 127.0.0.1:15000; port 0 picks a free port)
   --admin-token TOKEN  bearer token for the admin API (default: $WEFT_ADMIN_TOKEN, else generated and printed once)
   --discovery PATH     ServiceEntry/WorkloadEntry files or directories, watched (repeatable)
+  --xds HOST:PORT      serve xDS (ADS over TLS) to weft proxies and Envoy sidecars; proxies join with
+                       a join token (POST /v1/ca/join-tokens) and then use the SVID it gets them
   --trust-domain TD    SPIFFE trust domain of the CA (default cluster.local)
   --ca-cert FILE       a root CA certificate (PEM) to issue from, with --ca-key (PKCS#8 PEM);
                        without them a root is generated on first start and kept in the data directory
+  --config FILE        control-plane config (YAML); its consul: section starts the Consul bridge (docs/consul.md)
 `;
 
 function parseHostPort(text: string): { host: string; port: number } | undefined {
@@ -40,8 +44,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       { names: ["--admin-token"], type: "string", key: "token" },
       { names: ["--discovery"], type: "string", multiple: true, key: "discovery" },
       { names: ["--trust-domain"], type: "string", key: "trustDomain" },
+      { names: ["--xds"], type: "string", key: "xds" },
       { names: ["--ca-cert"], type: "string", key: "caCert" },
       { names: ["--ca-key"], type: "string", key: "caKey" },
+      { names: ["--config"], type: "string", key: "config" },
       { names: ["-h", "--help"], type: "boolean", key: "help" },
     ]));
   } catch (err) {
@@ -54,6 +60,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const admin = parseHostPort((values.admin as string | undefined) ?? "127.0.0.1:15000");
   if (!admin) return usage(io, `--admin: expected HOST:PORT, got "${String(values.admin)}"`);
+  const xds = values.xds === undefined ? undefined : parseHostPort(values.xds as string);
+  if (values.xds !== undefined && !xds) return usage(io, `--xds: expected HOST:PORT, got "${String(values.xds)}"`);
   if ((values.caCert === undefined) !== (values.caKey === undefined)) return usage(io, "--ca-cert and --ca-key go together");
   let caRoot: { certPem: string; keyPem: string } | undefined;
   if (values.caCert !== undefined) {
@@ -63,6 +71,25 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       io.stderr(`weft control: cannot read the CA root: ${(err as Error).message}\n`);
       return 1;
     }
+  }
+  let consul: ConsulBridgeConfig | undefined;
+  if (values.config !== undefined) {
+    const file = values.config as string;
+    const { loadConsulSection } = await import("../../adapters/consul/catalog/config.ts");
+    const { formatDiagnostic } = await import("../../core/schema/index.ts");
+    let text: string;
+    try {
+      text = await io.readFile(file);
+    } catch (err) {
+      io.stderr(`weft control: cannot read ${file}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const { config, diagnostics } = loadConsulSection(text, file);
+    if (diagnostics.some((d) => d.severity === "error")) {
+      io.stderr(`${diagnostics.map(formatDiagnostic).join("\n")}\n`);
+      return 1;
+    }
+    consul = config ?? undefined;
   }
   let token = (values.token as string | undefined) ?? io.env("WEFT_ADMIN_TOKEN");
   const generated = token === undefined || token === "";
@@ -80,8 +107,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       ...(caRoot ? { caRoot } : {}),
       discovery: (values.discovery as string[] | undefined) ?? [],
       admin: { ...admin, token: token! },
-      // The xDS server joins here as an extension: (parts) => startXdsServer({ ...parts, host, port }).
-      extensions: [],
+      extensions: xds ? [(await import("../../control/node/xds-extension.ts")).xdsExtension({ host: xds.host, port: xds.port })] : [],
+      ...(consul ? { consul } : {}),
       log,
     });
   } catch (err) {
@@ -92,6 +119,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   io.stdout(`config store  ${dataDir} (revision ${running.store.revision()})\n`);
   io.stdout(`CA            trust domain ${running.trustDomain} (root ${running.caOrigin})\n`);
   for (const ext of running.extensions) if (ext.url) io.stdout(`${ext.name.padEnd(13)} ${ext.url}\n`);
+  if (running.consul) io.stdout(`consul        ${running.consul.client.address} (bridge state: ${running.adminUrl}/v1/registry/sources)\n`);
   io.stdout(`admin API     ${running.adminUrl}\n`);
   io.stdout(`OpenAPI       ${running.adminUrl}/openapi.json\n`);
   if (generated) {

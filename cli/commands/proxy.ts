@@ -3,7 +3,10 @@
  * `weft proxy`: runs the data-plane proxy on Node.
  *   weft proxy --config FILE [--admin HOST:PORT] [--drain-timeout MS]
  *   weft proxy --listen HOST:PORT --upstream http://HOST:PORT [--admin HOST:PORT] [--access-log]
- * The config file is hot-reloaded; SIGTERM or SIGINT drains in-flight requests, then exits.
+  weft proxy --xds URL [--join-token T] [--node-id ID] [--cluster NAME] [--xds-ca FILE] [--admin HOST:PORT]
+ *   weft proxy --xds URL --join-token T [--node-id ID] [--cluster NAME] [--xds-ca FILE] [--admin HOST:PORT]
+ * The config file is hot-reloaded; with `--xds` the config comes from a control plane over ADS. SIGTERM
+ * or SIGINT drains in-flight requests, then exits.
  */
 import type { CliIo } from "../io.ts";
 import { httpFilters } from "../../plugins/registry.ts";
@@ -19,6 +22,14 @@ const USAGE = `usage:
   --admin HOST:PORT    admin listener (/ready, /config_dump, /clusters, /stats/prometheus)
   --access-log         quick mode: JSON access log on stdout
   --drain-timeout MS   how long SIGTERM waits for in-flight requests (default 5000)
+  --xds URL            take the config from a control plane over xDS (ADS), e.g. https://127.0.0.1:15010
+  --join-token T       one-time join token (weft control: POST /v1/ca/join-tokens); also $WEFT_JOIN_TOKEN.
+                       Used once: the control plane answers with an SVID over SDS, which authenticates
+                       every later connection
+  --xds-ca FILE        PEM roots that verify the control plane on the first connection
+                       (weft control: GET /v1/ca/bundle?format=pem); later its SDS trust bundle is used
+  --node-id ID         the xDS node id (default: the host name)
+  --cluster NAME       the xDS node cluster (default: the node id)
 `;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -30,7 +41,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (a === "--access-log") opts["access-log"] = true;
-    else if (a.startsWith("--") && ["config", "listen", "upstream", "admin", "drain-timeout"].includes(a.slice(2).split("=")[0]!)) {
+    else if (a.startsWith("--") && ["config", "listen", "upstream", "admin", "drain-timeout", "xds", "join-token", "xds-ca", "node-id", "cluster"].includes(a.slice(2).split("=")[0]!)) {
       const [k, inline] = a.slice(2).split(/=(.*)/s);
       const v = inline ?? args[++i];
       if (v === undefined) return usage(io, `${a} needs a value`);
@@ -40,6 +51,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const config = opts.config as string | undefined;
   const listen = opts.listen as string | undefined;
   const upstream = opts.upstream as string | undefined;
+  const xds = opts.xds as string | undefined;
+  if (xds !== undefined) {
+    if (config !== undefined || listen !== undefined || upstream !== undefined) return usage(io, "--xds takes the whole config from the control plane; leave out --config, --listen and --upstream");
+    return runXds(io, opts, xds);
+  }
+  for (const k of ["join-token", "xds-ca", "node-id", "cluster"]) if (opts[k] !== undefined) return usage(io, `--${k} goes with --xds`);
   if ((config === undefined) === (listen === undefined && upstream === undefined)) return usage(io, "give either --config FILE or --listen and --upstream");
   if (config === undefined && (listen === undefined || upstream === undefined)) return usage(io, "quick mode needs both --listen and --upstream");
   let admin: { address: string; port: number } | undefined;
@@ -67,13 +84,58 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const running = proxy;
+  return waitForSignal((ms) => running.stop(ms), drainTimeout, log);
+}
+
+async function runXds(io: CliIo, opts: Record<string, string | true>, url: string): Promise<number> {
+  if (!/^https?:\/\/[^/]+\/?$/.test(url)) return usage(io, `--xds: expected https://HOST:PORT (or http:// on loopback), got "${url}"`);
+  let admin: { address: string; port: number } | undefined;
+  if (opts.admin !== undefined) {
+    admin = parseSocketAddress(opts.admin as string);
+    if (!admin) return usage(io, `--admin: expected HOST:PORT, got "${opts.admin}"`);
+  }
+  const drainTimeout = Number(opts["drain-timeout"] ?? 5000);
+  if (!Number.isFinite(drainTimeout) || drainTimeout < 0) return usage(io, "--drain-timeout: expected milliseconds");
+  const joinToken = (opts["join-token"] as string | undefined) ?? io.env("WEFT_JOIN_TOKEN");
+  let bootstrapCaPem: string | undefined;
+  if (opts["xds-ca"] !== undefined) {
+    try {
+      bootstrapCaPem = await io.readFile(opts["xds-ca"] as string);
+    } catch (err) {
+      io.stderr(`weft proxy: cannot read --xds-ca: ${(err as Error).message}\n`);
+      return 1;
+    }
+  } else if (url.startsWith("https:") && joinToken) {
+    return usage(io, "--xds-ca FILE is needed to verify the control plane before the proxy has its identity");
+  }
+  if (url.startsWith("http:") && joinToken && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(url)) {
+    return usage(io, "a join token is sent over https:// only (or plain http:// to a loopback address)");
+  }
+  const { hostname } = await import("node:os");
+  const nodeId = (opts["node-id"] as string | undefined) ?? hostname();
+  const { runXdsProxy } = await import("../../proxy/node/xds-run.ts");
+  const log = (line: string) => io.stderr(`weft proxy: ${line}\n`);
+  const running = runXdsProxy({
+    url: url.replace(/\/$/, ""),
+    node: { id: nodeId, cluster: (opts.cluster as string | undefined) ?? nodeId },
+    ...(joinToken ? { joinToken } : {}),
+    ...(bootstrapCaPem ? { bootstrapCaPem } : {}),
+    filters: httpFilters,
+    ...(admin ? { admin } : {}),
+    log,
+    accessLog: (line) => io.stdout(line + "\n"),
+  });
+  return waitForSignal((ms) => running.stop(ms), drainTimeout, log);
+}
+
+function waitForSignal(stop: (drainMs: number) => Promise<void>, drainTimeout: number, log: (line: string) => void): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const onSignal = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log(`${signal}: draining (up to ${drainTimeout} ms)`);
-      running.stop(drainTimeout).then(() => {
+      stop(drainTimeout).then(() => {
         log("stopped");
         resolve(0);
       }, (err: unknown) => {
@@ -81,8 +143,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         resolve(1);
       });
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => onSignal("SIGTERM"));
+    process.once("SIGINT", () => onSignal("SIGINT"));
   });
 }
 

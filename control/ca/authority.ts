@@ -4,14 +4,19 @@
  * empty subject), key usage digitalSignature + keyEncipherment, EKU serverAuth + clientAuth, 24 h by
  * default — from an intermediate signed by a root (generated here or supplied). Root rotation keeps the
  * old root in the trust bundle for an overlap window. Runs on WebCrypto and @peculiar/x509 only, so the
- * same CA runs on Node, Deno and workerd. Time and randomness are injectable.
+ * same CA runs on Node, Deno and workerd. Time and randomness are injectable. CA certificates are built
+ * with @peculiar/x509; SVIDs from a DER template (leaf-template.ts says why) and CSRs are read by
+ * csr.ts, both on the hot path.
  *
  * Mutability contract: an authority holds its current signing chain and the bundle; `issue` is safe to
  * call concurrently; `rotateRoot` swaps the signing chain atomically (issues in flight finish with the
  * chain they started with).
  */
 import * as x509 from "../../core/identity/x509.ts";
+import { CsrError, describeKey, parseCsr, verifyCsr, type CsrKey } from "./csr.ts";
+import { children, pem, readTlv } from "./der.ts";
 import { generateKeyPair, privateKeyFromPem, privateKeyToPem, SIGN_ALG } from "./keys.ts";
+import { createLeafTemplate, type LeafTemplate } from "./leaf-template.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -58,6 +63,11 @@ export interface IssueRequest {
   /** The workload's public key, or a PKCS#10 CSR (its signature is verified; its SANs are ignored). */
   publicKey?: CryptoKey;
   csrPem?: string;
+  /**
+   * Also accept CSR keys that Istio agents send: ECDSA P-384 and RSA of 2048 bits or more (pilot-agent's
+   * default is RSA 2048). Without it a CSR key must be ECDSA P-256.
+   */
+  istioKeyTypes?: boolean;
   ttlMs?: number;
   /**
    * DNS names to add beside the SPIFFE ID. Only for serving certificates that runtimes verifying by host
@@ -73,6 +83,35 @@ interface Chain {
   intermediate: x509.X509Certificate;
   intermediatePem: string;
   intermediateKey: CryptoKey;
+  leaves: LeafTemplate;
+}
+
+/** The Name DER of a certificate's subject, byte for byte as it is in the certificate. */
+function subjectNameDer(certDer: Uint8Array): Uint8Array {
+  const tbs = children(certDer, readTlv(certDer, 0))[0]!;
+  const parts = children(certDer, tbs);
+  const subject = parts[parts[0]!.tag === 0xa0 ? 5 : 4]!;
+  return certDer.slice(subject.start, subject.end);
+}
+
+/** The extensions every SVID carries, encoded once per signing chain by @peculiar/x509 itself. */
+export async function leafTemplateFor(intermediate: x509.X509Certificate, signingKey: CryptoKey): Promise<LeafTemplate> {
+  const raw = (e: x509.Extension) => new Uint8Array(e.rawData);
+  return createLeafTemplate({
+    issuerName: subjectNameDer(new Uint8Array(intermediate.rawData)),
+    before: [
+      raw(new x509.BasicConstraintsExtension(false, undefined, true)),
+      raw(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true)),
+      raw(new x509.ExtendedKeyUsageExtension([OID_SERVER_AUTH, OID_CLIENT_AUTH])),
+    ],
+    after: [raw(await x509.AuthorityKeyIdentifierExtension.create(intermediate))],
+    signingKey,
+  });
+}
+
+function keyAllowed(key: CsrKey, istio: boolean): boolean {
+  if (key.kind === "ec") return key.curve === "P-256" || istio;
+  return istio && key.bits >= 2048;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -148,7 +187,7 @@ export async function createCertificateAuthority(options: CaOptions, fromState?:
         new x509.SubjectAlternativeNameExtension([{ type: "url", value: `spiffe://${td}` }]),
       ],
     });
-    return { rootPem: rootCert.toString("pem") + "\n", intermediate: cert, intermediatePem: cert.toString("pem") + "\n", intermediateKey: keys.privateKey };
+    return { rootPem: rootCert.toString("pem") + "\n", intermediate: cert, intermediatePem: cert.toString("pem") + "\n", intermediateKey: keys.privateKey, leaves: await leafTemplateFor(cert, keys.privateKey) };
   };
 
   if (fromState) {
@@ -157,7 +196,8 @@ export async function createCertificateAuthority(options: CaOptions, fromState?:
     const active = new x509.X509Certificate(fromState.intermediate.certPem);
     const issuerRoot = roots.find((r) => new x509.X509Certificate(r.certPem).subject === active.issuer);
     if (!issuerRoot) throw new CaError("CA state: no root issued the intermediate");
-    chain = { rootPem: issuerRoot.certPem, intermediate: active, intermediatePem: fromState.intermediate.certPem, intermediateKey: await privateKeyFromPem(fromState.intermediate.keyPem) };
+    const intermediateKey = await privateKeyFromPem(fromState.intermediate.keyPem);
+    chain = { rootPem: issuerRoot.certPem, intermediate: active, intermediatePem: fromState.intermediate.certPem, intermediateKey, leaves: await leafTemplateFor(active, intermediateKey) };
   } else if (options.root) {
     const rootCert = new x509.X509Certificate(options.root.certPem);
     const bc = rootCert.getExtension(x509.BasicConstraintsExtension);
@@ -188,44 +228,40 @@ export async function createCertificateAuthority(options: CaOptions, fromState?:
       if (uri.protocol !== "spiffe:" || uri.host !== td) {
         throw new CaError(`SPIFFE ID ${req.spiffeId} is not in trust domain ${td}`);
       }
-      let publicKey = req.publicKey;
+      let spki: Uint8Array;
       if (req.csrPem) {
-        let csr: x509.Pkcs10CertificateRequest;
+        let csr;
         try {
-          csr = new x509.Pkcs10CertificateRequest(req.csrPem);
+          csr = parseCsr(req.csrPem);
         } catch (err) {
-          throw new CaError(`malformed CSR: ${(err as Error).message}`);
+          if (!(err instanceof CsrError)) throw err;
+          throw new CaError(`malformed CSR: ${err.message}`);
         }
-        if (!(await csr.verify())) throw new CaError("CSR signature does not verify");
-        const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
-        if (alg.name !== "ECDSA" || alg.namedCurve !== "P-256") throw new CaError(`CSR key must be ECDSA P-256, got ${alg.name} ${alg.namedCurve ?? ""}`);
-        publicKey = await csr.publicKey.export();
+        if (!keyAllowed(csr.key, req.istioKeyTypes === true)) {
+          throw new CaError(`CSR key must be ECDSA P-256${req.istioKeyTypes ? ", ECDSA P-384 or RSA of at least 2048 bits" : ""}, got ${describeKey(csr.key)}`);
+        }
+        if (!(await verifyCsr(csr))) throw new CaError("CSR signature does not verify");
+        spki = csr.spki;
+      } else if (req.publicKey) {
+        spki = new Uint8Array(await crypto.subtle.exportKey("spki", req.publicKey));
+      } else {
+        throw new CaError("a public key or a CSR is required");
       }
-      if (!publicKey) throw new CaError("a public key or a CSR is required");
       const c = chain;
       const now = clock.now();
       const ttl = Math.min(req.ttlMs ?? svidTtl, c.intermediate.notAfter.getTime() - now);
       if (ttl <= 0) throw new CaError("the intermediate certificate has expired");
       const notBefore = now - 60_000; // tolerate clock skew between workloads
-      const serial = hex(random(16));
-      const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: serial,
-        subject: "",
-        issuer: c.intermediate.subject,
-        notBefore: new Date(notBefore),
-        notAfter: new Date(now + ttl),
-        signingAlgorithm: SIGN_ALG,
-        publicKey,
-        signingKey: c.intermediateKey,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-          new x509.ExtendedKeyUsageExtension([OID_SERVER_AUTH, OID_CLIENT_AUTH]),
-          new x509.SubjectAlternativeNameExtension([{ type: "url", value: req.spiffeId }, ...(req.dnsNames ?? []).map((d) => ({ type: "dns" as const, value: d }))], true),
-          await x509.AuthorityKeyIdentifierExtension.create(c.intermediate),
-        ],
-      });
-      const certPem = cert.toString("pem") + "\n";
+      const serialBytes = random(16);
+      const serial = hex(serialBytes);
+      let der: Uint8Array;
+      try {
+        der = await c.leaves.build({ serial: serialBytes, notBefore, notAfter: now + ttl, spki, uris: [req.spiffeId], ...(req.dnsNames ? { dnsNames: req.dnsNames } : {}) });
+      } catch (err) {
+        if (err instanceof TypeError) throw new CaError(err.message);
+        throw err;
+      }
+      const certPem = pem(der, "CERTIFICATE");
       return { spiffeId: req.spiffeId, certPem, chainPem: [certPem, c.intermediatePem, c.rootPem], notBefore, notAfter: now + ttl, serial };
     },
     trustBundle() {

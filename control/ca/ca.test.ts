@@ -128,4 +128,15 @@ describe("join tokens", () => {
     await expect(store.mint(ID, 0)).rejects.toThrow(RangeError);
     expect(store.pending()).toBe(0);
   });
+
+  it("stay unspent when the precheck refuses the identity they grant", async () => {
+    const store = createJoinTokenStore();
+    const t = await store.mint(ID, 60_000);
+    await expect(store.attest(t.token, () => { throw new Error("node id taken"); })).rejects.toThrow("node id taken");
+    expect(store.pending()).toBe(1);
+    const seen: string[] = [];
+    expect(await store.attest(t.token, (id) => void seen.push(id))).toBe(ID);
+    expect(seen).toEqual([ID]);
+    await expect(store.attest(t.token)).rejects.toThrow(/already used/);
+  });
 });

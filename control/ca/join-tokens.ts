@@ -13,8 +13,11 @@ export interface JoinToken {
 }
 
 export interface Attestor {
-  /** Returns the SPIFFE ID the credential proves, or throws `AttestationError`. */
-  attest(credential: string): Promise<string>;
+  /**
+   * Returns the SPIFFE ID the credential proves, or throws `AttestationError`. `precheck` sees that ID
+   * before the credential is spent; if it throws, the error propagates and the credential stays usable.
+   */
+  attest(credential: string, precheck?: (spiffeId: string) => void): Promise<string>;
 }
 
 export class AttestationError extends Error {}
@@ -53,10 +56,13 @@ export function createJoinTokenStore(opts: { now?: () => number; random?: (n: nu
       tokens.set(await sha256(token), { spiffeId, expiresAt });
       return { token, spiffeId, expiresAt };
     },
-    async attest(credential) {
+    async attest(credential, precheck) {
       const key = await sha256(credential);
       const entry = tokens.get(key);
-      tokens.delete(key); // single use, whatever happens next
+      // A valid token used where its identity is refused (precheck throws) stays unspent, so its holder
+      // can retry correctly; otherwise it is single use, whatever happens next.
+      if (entry && entry.expiresAt > now() && precheck) precheck(entry.spiffeId);
+      tokens.delete(key);
       if (!entry) throw new AttestationError("unknown or already used join token");
       if (entry.expiresAt <= now()) throw new AttestationError("join token expired");
       return entry.spiffeId;

@@ -2,9 +2,12 @@
  * @module control/node/control-plane
  * Assembles the control plane on Node: the config store on a durable file log in the data directory,
  * the CA (its state beside the store), join tokens, the registry fed by the file adapter and by the
- * ServiceEntry/WorkloadEntry objects in the store, extensions (the xDS server plugs in here), and the
+ * ServiceEntry/WorkloadEntry objects in the store (and by Consul, when a `consul:` bridge is configured),
+ * extensions (the xDS server plugs in here), and the
  * admin API with its UI. `stop()` shuts everything down in reverse order and releases the store lock.
  */
+import { startConsulBridge, type ConsulBridge } from "../../adapters/consul/catalog/bridge.ts";
+import type { ConsulBridgeConfig } from "../../adapters/consul/catalog/config.ts";
 import { registryFromIstio } from "../../adapters/file/conversion.ts";
 import { startFileSource, type FileSource } from "../../adapters/file/controller.ts";
 import { allKinds } from "../../core/resources/all-kinds.ts";
@@ -55,6 +58,8 @@ export interface ControlPlaneOptions {
   discovery?: string[];
   admin: { host: string; port: number; token: string };
   extensions?: ControlPlaneExtension[];
+  /** The Consul bridge (the `consul:` section of the control-plane config); its state is in `/v1/registry/sources`. */
+  consul?: ConsulBridgeConfig;
   log?: (line: string) => void;
 }
 
@@ -62,6 +67,7 @@ export interface RunningControlPlane extends ControlPlaneParts {
   adminUrl: string;
   caOrigin: "restored" | "supplied" | "generated";
   extensions: RunningExtension[];
+  consul?: ConsulBridge;
   stop(): Promise<void>;
 }
 
@@ -110,6 +116,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       const source = files;
       cleanups.push(() => source.stop());
     }
+    let consul: ConsulBridge | undefined;
+    if (opts.consul) {
+      const bridge = startConsulBridge({
+        config: opts.consul, registry, log,
+        weftRoot: async () => {
+          const root = (await ca.exportState()).roots[0];
+          if (!root?.keyPem) throw new Error("the CA's root key is not available");
+          return { certPem: root.certPem, keyPem: root.keyPem };
+        },
+      });
+      consul = bridge;
+      cleanups.push(() => bridge.stop());
+    }
     const parts: ControlPlaneParts = { store, registry, ca, joinTokens, trustDomain, log };
     const extensions: RunningExtension[] = [];
     for (const start of opts.extensions ?? []) {
@@ -122,12 +141,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       adminToken: opts.admin.token,
       store, registry, ca, joinTokens,
       mesh: { nodes: () => providers.flatMap((p) => p.nodes()) },
-      ...(files ? { sourceDetails: () => ({ files: files!.status() }) } : {}),
+      ...(files || consul ? { sourceDetails: () => ({ ...(files ? { files: files.status() } : {}), ...(consul ? { consul: consul.status() } : {}) }) } : {}),
       onInternalError: (err, method, path) => log(`admin API: ${method} ${path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     });
     const server = await startAdminServer(app, { host: opts.admin.host, port: opts.admin.port });
     cleanups.push(() => server.close());
-    return { ...parts, adminUrl: server.url, caOrigin: origin, extensions, stop: stopAll };
+    return { ...parts, adminUrl: server.url, caOrigin: origin, extensions, ...(consul ? { consul } : {}), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

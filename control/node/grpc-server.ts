@@ -8,7 +8,8 @@
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { withUnaryFastPath, type UnaryMethod } from "./grpc-unary.ts";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 
 export interface GrpcServerTls {
   certPem: string;
@@ -16,12 +17,18 @@ export interface GrpcServerTls {
   /** CA bundle to verify client certificates; with `requireClientCert`, clients must present one. */
   caPem?: string | string[];
   requireClientCert?: boolean;
+  /** Ask for a client certificate without requiring one (Istio's CA API: a token or an SVID). */
+  requestClientCert?: boolean;
 }
 
 export interface GrpcServerOptions {
   host?: string;
   port?: number;
+  /** Hot unary methods answered without connect-node, by path (see grpc-unary.ts); the rest go to `routes`. */
+  unary?: ReadonlyMap<string, UnaryMethod>;
   tls?: GrpcServerTls;
+  /** Per-call context values from the Node request (e.g. the TLS peer's certificates). */
+  contextValues?: ConnectNodeAdapterOptions["contextValues"];
 }
 
 export interface GrpcNodeServer {
@@ -36,18 +43,19 @@ export interface GrpcNodeServer {
  * const server = await startGrpcServer((router) => router.service(Authorization, impl), { port: 9191 });
  */
 export async function startGrpcServer(routes: (router: ConnectRouter) => void, options: GrpcServerOptions = {}): Promise<GrpcNodeServer> {
-  const handler = connectNodeAdapter({ routes, grpc: true, grpcWeb: false, connect: false });
+  const handler = connectNodeAdapter({ routes, grpc: true, grpcWeb: false, connect: false, ...(options.contextValues ? { contextValues: options.contextValues } : {}) });
+  const handle = withUnaryFastPath(options.unary ?? new Map(), handler);
   const host = options.host ?? "127.0.0.1";
   const server = options.tls
     ? http2.createSecureServer({
         cert: options.tls.certPem,
         key: options.tls.keyPem,
         ...(options.tls.caPem ? { ca: options.tls.caPem } : {}),
-        requestCert: options.tls.requireClientCert === true,
+        requestCert: options.tls.requireClientCert === true || options.tls.requestClientCert === true,
         rejectUnauthorized: options.tls.requireClientCert === true,
         allowHTTP1: false,
-      }, handler)
-    : http2.createServer(handler);
+      }, handle)
+    : http2.createServer(handle);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => {
     sessions.add(s);

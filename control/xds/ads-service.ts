@@ -9,6 +9,7 @@ import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { AggregatedDiscoveryService } from "../../gen/proto/envoy/service/discovery/v3/ads_pb.ts";
 import { SecretDiscoveryService } from "../../gen/proto/envoy/service/secret/v3/sds_pb.ts";
 import { deltaStream } from "./delta-stream.ts";
+import { leanStreamAggregatedResources, toDiscoveryRequests } from "./lean-request.ts";
 import { sotwStream } from "./sotw-stream.ts";
 import { StreamProtocolError, type StreamOptions } from "./stream-common.ts";
 
@@ -29,10 +30,9 @@ async function* mapErrors<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
  */
 export function createXdsRoutes(options: StreamOptions): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(AggregatedDiscoveryService, {
-      streamAggregatedResources: (requests, ctx) => mapErrors(sotwStream(requests, options, ctx.signal)),
-      deltaAggregatedResources: (requests, ctx) => mapErrors(deltaStream(requests, options, ctx.signal)),
-    });
+    // SotW requests are read with the lean schema (see lean-request.ts); the wire format is the same.
+    router.rpc(leanStreamAggregatedResources, (requests, ctx) => mapErrors(sotwStream(toDiscoveryRequests(requests), options, ctx.signal)));
+    router.rpc(AggregatedDiscoveryService.method.deltaAggregatedResources, (requests, ctx) => mapErrors(deltaStream(requests, options, ctx.signal)));
     router.service(SecretDiscoveryService, {
       streamSecrets: (requests, ctx) => mapErrors(sotwStream(requests, options, ctx.signal)),
       deltaSecrets: (requests, ctx) => mapErrors(deltaStream(requests, options, ctx.signal)),

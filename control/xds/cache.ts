@@ -3,9 +3,11 @@
  * The snapshot cache: the one place that holds what each node (or node group) should run, separated
  * from the gRPC transport by the `ConfigWatcher` interface, as in go-control-plane. A publisher calls
  * `setSnapshot(key, snapshot)`; the cache checks the snapshot's consistency first and refuses an
- * inconsistent one with a `SnapshotError` (the previous snapshot keeps serving). Streams `watch` a
- * node and are told about every newly published snapshot; deciding what to send (state of the world
- * or delta, which types changed) is the stream's job, not the cache's.
+ * inconsistent one with a `SnapshotError` (the previous snapshot keeps serving). A snapshot derived from
+ * the key's current one is checked in proportion to the change, and a snapshot published under many
+ * keys is checked once. Streams `watch` a node and are told about every newly published snapshot;
+ * deciding what to send (state of the world or delta, which types changed) is the stream's job, not
+ * the cache's.
  *
  * Thread-safety and mutability contract: JavaScript is single-threaded; `setSnapshot` notifies watchers
  * synchronously, in registration order, after the new snapshot is visible to `getSnapshot`. Snapshots
@@ -65,12 +67,19 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
   const nodeHash = options.nodeHash ?? nodeIdHash;
   const snapshots = new Map<string, Snapshot>();
   const watchers = new Map<string, Set<(s: Snapshot) => void>>();
+  // A snapshot's verdict is a pure function of the snapshot: a snapshot shared by many keys is checked once.
+  const verdicts = new WeakMap<Snapshot, string[]>();
+  const check = (key: string, snapshot: Snapshot): string[] => {
+    let problems = verdicts.get(snapshot);
+    if (!problems) verdicts.set(snapshot, (problems = checkSnapshot(snapshot, snapshots.get(key))));
+    return problems;
+  };
   return {
     nodeKey: nodeHash,
     getSnapshot: (key) => snapshots.get(key),
     setSnapshot(key, snapshot) {
       if (!options.skipConsistencyCheck) {
-        const problems = checkSnapshot(snapshot);
+        const problems = check(key, snapshot);
         if (problems.length) throw new SnapshotError(problems);
       }
       snapshots.set(key, snapshot);

@@ -3,7 +3,8 @@
  * The check a snapshot must pass before it is published (go-control-plane's `Consistent`, extended):
  * every cluster a route or TCP proxy names exists; every EDS cluster has a load assignment; every
  * route configuration a listener names over RDS exists; every SDS secret a listener or cluster names
- * exists. Returns readable problems, one per dangling reference, naming the resource that refers.
+ * exists. Returns readable problems, one per dangling reference, naming the resource that refers. A
+ * snapshot derived from a consistent one is checked in proportion to what changed.
  */
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import type { Any } from "@bufbuild/protobuf/wkt";
@@ -15,8 +16,8 @@ import type { HttpConnectionManager } from "../../gen/proto/envoy/extensions/fil
 import type { TcpProxy } from "../../gen/proto/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.ts";
 import type { CommonTlsContext, DownstreamTlsContext, UpstreamTlsContext } from "../../gen/proto/envoy/extensions/transport_sockets/tls/v3/tls_pb.ts";
 import type { TransportSocket } from "../../gen/proto/envoy/config/core/v3/base_pb.ts";
-import { nestedRegistry, TypeUrl } from "./resource-types.ts";
-import type { Snapshot } from "./snapshot.ts";
+import { ALL_TYPE_URLS, nestedRegistry, TypeUrl } from "./resource-types.ts";
+import type { Snapshot, SnapshotResource } from "./snapshot.ts";
 
 const HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
@@ -117,15 +118,27 @@ function clusterSecrets(c: Cluster): string[] {
   return refs;
 }
 
-/** Problems that keep a snapshot from being published; empty when consistent. */
-export function checkSnapshot(snapshot: Snapshot): string[] {
+/**
+ * Problems that keep a snapshot from being published; empty when consistent. With `base` — the
+ * consistent snapshot `snapshot` was derived from (`snapshot.baseId === base.id`) — and no resource
+ * removed since, only the added and changed resources are checked: every reference the base held was
+ * valid and still is, since nothing it could point to went away. Otherwise the whole snapshot is checked.
+ */
+export function checkSnapshot(snapshot: Snapshot, base?: Snapshot): string[] {
+  const incremental = base !== undefined && snapshot.baseId === base.id &&
+    ALL_TYPE_URLS.every((t) => snapshot.changes(t) !== undefined && snapshot.changes(t)!.removed.length === 0);
   const problems: string[] = [];
   const clusters = snapshot.resources(TypeUrl.cluster);
   const endpoints = snapshot.resources(TypeUrl.endpoint);
   const routes = snapshot.resources(TypeUrl.route);
   const secrets = snapshot.resources(TypeUrl.secret);
+  const scope = (typeUrl: string): Iterable<SnapshotResource> => {
+    const all = snapshot.resources(typeUrl);
+    if (!incremental) return all.values();
+    return [...snapshot.changes(typeUrl)!.changed].map((n) => all.get(n)!);
+  };
 
-  for (const r of clusters.values()) {
+  for (const r of scope(TypeUrl.cluster)) {
     const c = r.message as Cluster;
     if (c.clusterDiscoveryType.case === "type" && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) {
       const name = c.edsClusterConfig?.serviceName || c.name;
@@ -136,13 +149,13 @@ export function checkSnapshot(snapshot: Snapshot): string[] {
     }
   }
 
-  for (const r of routes.values()) {
+  for (const r of scope(TypeUrl.route)) {
     for (const { where, cluster } of cachedRouteClusters(r.message as RouteConfiguration)) {
       if (!clusters.has(cluster)) problems.push(`${where} names cluster "${cluster}", which the snapshot does not have`);
     }
   }
 
-  for (const r of snapshot.resources(TypeUrl.listener).values()) {
+  for (const r of scope(TypeUrl.listener)) {
     const l = r.message as Listener;
     const refs = listenerRefs(l);
     for (const name of refs.rds) {

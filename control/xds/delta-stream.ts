@@ -6,7 +6,8 @@
  * resources whose content version differs from what the client has, and `removed_resources` for names
  * it has that the snapshot no longer holds. ACK and NACK name the nonce they answer; a NACK is recorded
  * and the refused resources are not resent until their content changes. The first request for a type
- * always gets an answer (possibly empty) so a client can finish its initial fetch.
+ * always gets an answer (possibly empty) so a client can finish its initial fetch. A snapshot derived
+ * from the one the stream last reconciled with is compared only where it changed.
  */
 import { create } from "@bufbuild/protobuf";
 import {
@@ -27,6 +28,8 @@ interface TypeState {
   inFlight: Map<string, string>;
   /** The next evaluation must answer even if nothing changed. */
   mustAnswer: boolean;
+  /** The snapshot `known` was last reconciled with (0: none, or the subscription changed since). */
+  syncedId: number;
 }
 
 /**
@@ -48,15 +51,26 @@ export function deltaStream(requests: AsyncIterable<DeltaDiscoveryRequest>, opti
 
   const evaluate = (typeUrl: string, st: TypeState, snap: Snapshot) => {
     const all = snap.resources(typeUrl);
+    const changes = snap.changes(typeUrl);
     const inScope = (name: string) => st.wildcard || st.names.has(name);
     const send = [];
-    for (const r of all.values()) {
-      if (inScope(r.name) && st.known.get(r.name) !== r.version) send.push(r);
-    }
     const removed: string[] = [];
-    for (const name of st.known.keys()) {
-      if (!all.has(name) && inScope(name)) removed.push(name);
+    if (changes && st.syncedId !== 0 && snap.baseId === st.syncedId) {
+      // Reconciled with the base already: only what the snapshot changed can differ.
+      for (const name of changes.changed) {
+        const r = all.get(name)!;
+        if (inScope(name) && st.known.get(name) !== r.version) send.push(r);
+      }
+      for (const name of changes.removed) if (st.known.has(name) && inScope(name)) removed.push(name);
+    } else {
+      for (const r of all.values()) {
+        if (inScope(r.name) && st.known.get(r.name) !== r.version) send.push(r);
+      }
+      for (const name of st.known.keys()) {
+        if (!all.has(name) && inScope(name)) removed.push(name);
+      }
     }
+    st.syncedId = snap.id;
     if (!send.length && !removed.length && !st.mustAnswer) return;
     st.mustAnswer = false;
     for (const r of send) st.known.set(r.name, r.version);
@@ -93,7 +107,7 @@ export function deltaStream(requests: AsyncIterable<DeltaDiscoveryRequest>, opti
     let st = types.get(typeUrl);
     const first = !st;
     if (!st) {
-      st = { wildcard: false, names: new Set(), known: new Map(), inFlight: new Map(), mustAnswer: true };
+      st = { wildcard: false, names: new Set(), known: new Map(), inFlight: new Map(), mustAnswer: true, syncedId: 0 };
       types.set(typeUrl, st);
       for (const [name, version] of Object.entries(req.initialResourceVersions)) st.known.set(name, version);
       st.wildcard = isWildcardType(typeUrl) && req.resourceNamesSubscribe.length === 0;
@@ -127,6 +141,7 @@ export function deltaStream(requests: AsyncIterable<DeltaDiscoveryRequest>, opti
       changed = true;
     }
     if (!changed) return;
+    st.syncedId = 0;
     status.subscribed(streamId, typeUrl, st.wildcard ? ["*", ...st.names] : [...st.names]);
     const snap = watcher.getSnapshot(key);
     if (snap) evaluate(typeUrl, st, snap);

@@ -4,7 +4,7 @@
  * admin API reads, and the SotW and delta ADS stream handlers as connect-es routes. The Node host is in
  * `control/xds/node/server.ts`; translation from the IR is in `control/xds/translate/`.
  */
-export { createSnapshot, hashBytes, SnapshotError, type Snapshot, type SnapshotInput, type SnapshotResource } from "./snapshot.ts";
+export { createSnapshot, hashBytes, SnapshotError, type Snapshot, type SnapshotInput, type SnapshotResource, type TypeChanges } from "./snapshot.ts";
 export { checkSnapshot } from "./consistency.ts";
 export { createSnapshotCache, nodeIdHash, type ConfigWatcher, type NodeHash, type NodeInfo, type SnapshotCache } from "./cache.ts";
 export { createXdsStatus, type NackInfo, type NodeStatus, type TypeStatus, type XdsStatus } from "./status.ts";

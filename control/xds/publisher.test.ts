@@ -35,4 +35,31 @@ describe("mesh publisher", () => {
     expect(errors[0]).toMatch(/^g1: snapshot refused:[\s\S]*names cluster "ghost"/);
     expect(pub.cache.getSnapshot("g1")!.label).toBe("r2");
   });
+
+  it("gives nodes with one profile one snapshot object, derived from the previous one", () => {
+    const errors: string[] = [];
+    const pub = createMeshPublisher({
+      profileFor: (n) => (n.metadata?.["GENERATOR"] === "grpc" ? { kind: "grpc" } : null),
+      onError: (key) => errors.push(key),
+    });
+    pub.update(model(1000), "r1");
+    for (const id of ["g1", "g2", "g3"]) pub.cache.watch(id, () => {}, { id, cluster: "", metadata: { GENERATOR: "grpc" } });
+    const first = pub.cache.getSnapshot("g1")!;
+    expect(pub.cache.getSnapshot("g2")).toBe(first);
+    expect(pub.cache.getSnapshot("g3")).toBe(first);
+
+    pub.update(model(2000), "r2");
+    const second = pub.cache.getSnapshot("g1")!;
+    expect(pub.cache.getSnapshot("g3")).toBe(second);
+    expect(second.baseId).toBe(first.id);
+    expect([...second.changes(TypeUrl.endpoint)!.changed]).toEqual(["outbound|80||a.default"]);
+    expect(second.resources(TypeUrl.listener)).toBe(first.resources(TypeUrl.listener)); // unchanged type: same map
+
+    // Refused once, reported for every node that shares it; the next good update derives from the last good one.
+    expect(pub.update(model(3000, true), "r3")).toEqual(["g1", "g2", "g3"]);
+    expect(errors).toEqual(["g1", "g2", "g3"]);
+    pub.update(model(4000), "r4");
+    expect(pub.cache.getSnapshot("g2")!.baseId).toBe(second.id);
+    expect(pub.cache.getSnapshot("g2")!.label).toBe("r4");
+  });
 });

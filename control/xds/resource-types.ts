@@ -65,6 +65,15 @@ export function isWildcardType(url: string): boolean {
   return url === TypeUrl.listener || url === TypeUrl.cluster;
 }
 
+/**
+ * LDS and CDS are also the types whose state-of-the-world responses must hold every resource the client
+ * wants (a missing one means deleted). For the others (RDS, EDS, SDS) a response may carry only the
+ * resources that changed; the client keeps the rest (xDS protocol, "Grouping resources into responses").
+ */
+export function isFullStateType(url: string): boolean {
+  return url === TypeUrl.listener || url === TypeUrl.cluster;
+}
+
 /** The resource's name as xDS addresses it (`cluster_name` for a load assignment). */
 export function resourceName(typeUrl: ResourceTypeUrl, message: Message): string {
   const m = message as unknown as { name?: string; clusterName?: string };

@@ -1,7 +1,8 @@
 /**
  * @module control/xds/stream-common
  * Pieces shared by the state-of-the-world and delta stream handlers: stream ids, the node identity
- * taken from the first request, packing snapshot resources into `Any`s, and the handler options.
+ * taken from the first request, packing snapshot resources into `Any`s (once per resource, shared by
+ * all streams), and the handler options.
  */
 import { create } from "@bufbuild/protobuf";
 import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
@@ -38,8 +39,21 @@ export function nodeInfo(node: Node | undefined): NodeInfo | null {
   return { id: node.id, cluster: node.cluster, ...(node.metadata ? { metadata: node.metadata as Record<string, unknown> } : {}) };
 }
 
+// One `Any` per resource record, shared by every stream and response that carries it (never mutated).
+const packed = new WeakMap<SnapshotResource, Any>();
+
+/** The resource as an `Any` (made once per resource record). */
 export function packResource(typeUrl: string, r: SnapshotResource): Any {
-  return create(AnySchema, { typeUrl, value: r.bytes });
+  let any = packed.get(r);
+  if (!any || any.typeUrl !== typeUrl) packed.set(r, (any = create(AnySchema, { typeUrl, value: r.bytes })));
+  return any;
+}
+
+/** Whether two name lists are equal, element by element (clients repeat their subscription on every ACK). */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

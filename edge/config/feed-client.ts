@@ -4,7 +4,8 @@
  * `If-None-Match` so an unchanged config costs a 304), validates it, hands good configs to the host and
  * writes them to a cache the host supplies (a file, a workerd disk directory). When the control plane
  * is unreachable or sends a bad config, the last good config keeps serving — from memory, or from the
- * cache after a restart — and `headers()` says so (`x-weft-config-source: cache`) for the admin route.
+ * cache after a restart — and `headers()` says so for the admin route (`x-weft-config-source: cache`,
+ * `x-weft-config-stale: <seconds since the control plane last confirmed it>s`, `x-weft-config-error`).
  */
 import type { ProxyConfig } from "../../proxy/config/types.ts";
 import type { HttpFilterFactory } from "../../proxy/filter.ts";
@@ -48,7 +49,7 @@ export interface FeedClient {
   /** Pulls when the config is older than `refreshMs` (or absent); concurrent callers share one pull. */
   ensureFresh(): Promise<void>;
   status(): FeedStatus;
-  /** Headers for the admin route describing `status()`. */
+  /** Headers for the admin route describing `status()` (`x-weft-config-source`, `-version`, `-stale`, `-error`). */
   headers(): Record<string, string>;
 }
 
@@ -87,7 +88,11 @@ export function createFeedClient(o: FeedClientOptions): FeedClient {
     try {
       const text = await o.cache.read();
       if (text === undefined) return;
-      activate(JSON.parse(text), "cache");
+      const cached = JSON.parse(text) as { fetchedAt?: unknown; document?: unknown };
+      // The cache holds { fetchedAt, document }; older caches hold the bare document.
+      const wrapped = typeof cached === "object" && cached !== null && "document" in cached;
+      activate(wrapped ? cached.document : cached, "cache");
+      if (wrapped && typeof cached.fetchedAt === "number") state.lastSuccessAt = cached.fetchedAt;
       state.source = "cache";
       log(`config feed: ${why}; serving cached version ${state.version}`);
     } catch (err) {
@@ -123,7 +128,7 @@ export function createFeedClient(o: FeedClientOptions): FeedClient {
     state.source = "control-plane";
     state.lastError = undefined;
     state.lastSuccessAt = now();
-    await o.cache?.write(text).catch((err: unknown) => log(`config feed: cannot write the cache: ${(err as Error).message}`));
+    await o.cache?.write(`{"fetchedAt":${state.lastSuccessAt},"document":${text}}`).catch((err: unknown) => log(`config feed: cannot write the cache: ${(err as Error).message}`));
   };
 
   const refresh = (): Promise<void> => {
@@ -140,6 +145,10 @@ export function createFeedClient(o: FeedClientOptions): FeedClient {
     headers() {
       const h: Record<string, string> = { "x-weft-config-source": state.source };
       if (state.version !== undefined) h["x-weft-config-version"] = state.version;
+      if (state.source === "cache") {
+        // How long since the control plane last confirmed this config (unknown for an old cache file).
+        h["x-weft-config-stale"] = state.lastSuccessAt === undefined ? "unknown" : `${Math.max(0, Math.round((now() - state.lastSuccessAt) / 1000))}s`;
+      }
       if (state.lastError !== undefined) h["x-weft-config-error"] = state.lastError.replace(/[\r\n]+/g, " ").slice(0, 300);
       return h;
     },

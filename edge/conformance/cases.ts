@@ -8,7 +8,8 @@
  */
 import type { EdgeDocument } from "../config/edge-config.ts";
 
-export type HostName = "node" | "deno" | "workerd";
+/** `node` is the Node proxy (proxy/node); `fetch-node` is the fetch-host core served by node:http. */
+export type HostName = "node" | "fetch-node" | "deno" | "workerd";
 
 export interface Expectation {
   status: number;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createCertificateAuthority } from "../../control/ca/authority.ts";
 import { generateKeyPair, privateKeyToPem } from "../../control/ca/keys.ts";
 import { issueServingCert } from "../tls/serving-cert.ts";
-import { accessLines, denoBinary, ROOT, startProcess } from "./hosts.ts";
+import { accessLines, denoBinary, ROOT, startProcess } from "./processes.ts";
 import { rawRequest } from "./upstreams.ts";
 
 // The Deno control plane and the Deno proxy as real `deno` processes: the proxy pulls its config from
@@ -51,8 +51,45 @@ describe("Deno hosts", () => {
     expect(res.body).toBe("hello-from-deno");
     const admin = await rawRequest(port, "GET", "/__weft/ready", {});
     expect(admin.headers["x-weft-config-source"]).toBe("control-plane");
-    expect(JSON.parse(await readFile(join(dir, "cache.json"), "utf8"))).toMatchObject({ proxy: expect.stringContaining("hello-from-deno") });
+    expect(JSON.parse(await readFile(join(dir, "cache.json"), "utf8"))).toMatchObject({ fetchedAt: expect.any(Number), document: { proxy: expect.stringContaining("hello-from-deno") } });
     expect((await readFile(join(dir, "data", "ca.json"), "utf8")).length).toBeGreaterThan(100);
+  }, 90_000);
+
+  it("with the control plane gone, the Deno proxy keeps serving its cached config and says so on the admin route", async () => {
+    const cp = await startProcess(denoBinary(), ["run", "-A", "--no-lock", join(ROOT, "edge/deno/control.ts"), "--data", join(dir, "data-gone"), "--listen", "127.0.0.1:0",
+      "--admin-token", "admin-token-123", "--feed-token", "feed-token", "--edge", `edge=${join(dir, "edge.yaml")}`], { cwd: ROOT, env, ready: /control plane on http:\/\/[^:]+:(\d+)/ });
+    stops.push(cp.stop);
+    const proxy = await startProcess(denoBinary(), ["run", "-A", "--no-lock", join(ROOT, "edge/deno/proxy.ts"), "--feed", `http://127.0.0.1:${cp.match[1]!}/v1/edge/config?node=edge`,
+      "--feed-token", "feed-token", "--refresh-ms", "200", "--cache", join(dir, "gone-cache.json"), "--listen", "127.0.0.1:0"], { cwd: ROOT, env, ready: /listening on http:\/\/[^:]+:(\d+)/ });
+    stops.push(proxy.stop);
+    const port = Number(proxy.match[1]);
+    const before = await rawRequest(port, "GET", "/__weft/ready", {});
+    expect(before.headers["x-weft-config-source"]).toBe("control-plane");
+    expect(before.headers["x-weft-config-stale"]).toBeUndefined();
+    await cp.stop();
+    let admin = before;
+    for (let i = 0; i < 100 && admin.headers["x-weft-config-source"] !== "cache"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      admin = await rawRequest(port, "GET", "/__weft/ready", {});
+      expect(admin.status).toBe(200);
+    }
+    expect(admin.headers["x-weft-config-source"]).toBe("cache");
+    expect(String(admin.headers["x-weft-config-stale"])).toMatch(/^\d+s$/);
+    expect(String(admin.headers["x-weft-config-error"])).toContain("control plane unreachable");
+    const res = await rawRequest(port, "GET", "/still-here", {});
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("hello-from-deno");
+
+    // A restart with the control plane still gone serves the cached file.
+    await proxy.stop();
+    const again = await startProcess(denoBinary(), ["run", "-A", "--no-lock", join(ROOT, "edge/deno/proxy.ts"), "--feed", `http://127.0.0.1:${cp.match[1]!}/v1/edge/config?node=edge`,
+      "--feed-token", "feed-token", "--cache", join(dir, "gone-cache.json"), "--listen", "127.0.0.1:0"], { cwd: ROOT, env, ready: /listening on http:\/\/[^:]+:(\d+)/ });
+    stops.push(again.stop);
+    const port2 = Number(again.match[1]);
+    expect((await rawRequest(port2, "GET", "/after-restart", {})).body).toBe("hello-from-deno");
+    const restarted = await rawRequest(port2, "GET", "/__weft/config_dump", {});
+    expect(restarted.headers["x-weft-config-source"]).toBe("cache");
+    expect(String(restarted.headers["x-weft-config-stale"])).toMatch(/^\d+s$/);
   }, 90_000);
 
   it("the proxy's mTLS listener on Deno verifies the client certificate and logs its SPIFFE ID", async () => {

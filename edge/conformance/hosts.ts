@@ -1,27 +1,28 @@
 /**
  * @module edge/conformance/hosts
- * Starts each proxy host for the conformance suite on a free loopback port and collects its access
- * log: the Node host in-process (proxy/node, real sockets), the Deno host as a real `deno` process
+ * Starts each proxy host for the conformance suites on a free loopback port and collects its access
+ * log: the Node host in-process (proxy/node, real sockets), the fetch-host core in-process on
+ * `node:http`, the Deno host as a real `deno` process
  * (npm package `deno`) reading the edge document from a file, and the workerd host as a real `workerd`
  * process (npm package `workerd`) with the bundled worker pulling its config from a feed served here.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
 import { startProxy } from "../../proxy/node/test-support.ts";
 import { createFeedRoutes, type EdgeTemplate } from "../config/feed-routes.ts";
 import { serveOnNode, type NodeListener } from "../node-listener/serve-node.ts";
 import { workerdConfig, type WorkerdConfigOptions } from "../workerd/capnp.ts";
 import { bundleEdgeWorker, workerdBinary, workerdCompatibilityDate } from "../workerd/build.ts";
-import type { EdgeDocument } from "../config/edge-config.ts";
+import { describeDiagnostics, loadEdgeDocument, type EdgeDocument } from "../config/edge-config.ts";
+import { createFetchProxy } from "../fetch-host/fetch-proxy.ts";
+import { httpFilters } from "../../plugins/registry.ts";
 import type { ConfigStore } from "../../control/store/types.ts";
 import type { HostName } from "./cases.ts";
+import { accessLines, denoBinary, ROOT, startProcess } from "./processes.ts";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export { accessLines, denoBinary, ROOT, startProcess } from "./processes.ts";
 
 export interface RunningHost {
   name: HostName;
@@ -33,69 +34,27 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-/** Runs a child process, collecting output; resolves the first stdout match of `ready`. */
-export function startProcess(command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; ready: RegExp; fd3?: boolean; timeoutMs?: number }): Promise<{ child: ChildProcess; match: RegExpExecArray; out: { text: string }; stop(): Promise<void> }> {
-  const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe", ...(opts.fd3 ? ["pipe" as const] : [])] });
-  const out = { text: "" };
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${command} did not become ready in time:\n${out.text.slice(-3000)}`));
-    }, opts.timeoutMs ?? 60_000);
-    const onData = (chunk: Buffer) => {
-      out.text += chunk.toString("utf8");
-      const m = opts.ready.exec(out.text);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m, out, stop });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    if (opts.fd3) (child.stdio[3] as NodeJS.ReadableStream).on("data", onData);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${command} exited with ${code} before it was ready:\n${out.text.slice(-3000)}`));
-    });
-  });
-}
-
-/** JSON access-log lines in a process's output. */
-export function accessLines(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of text.split("\n")) {
-    const i = line.indexOf('{"start_time"');
-    if (i === -1) continue;
-    try {
-      out.push(JSON.parse(line.slice(i)) as Record<string, unknown>);
-    } catch {
-      // a partial line; the next read completes it
-    }
-  }
-  return out;
-}
-
 export async function startNodeHost(yaml: string): Promise<RunningHost> {
   const p = await startProxy(yaml);
   return { name: "node", port: p.port(), accessLog: () => p.accessLog, output: () => "", close: () => p.close() };
 }
 
-export function denoBinary(): string {
-  return (createRequire(import.meta.url)("deno/install_api.cjs") as { runInstall(): string }).runInstall();
+/** The fetch-host core (the code the Deno and workerd hosts run) in this process, on `node:http`. */
+export async function startFetchHostOnNode(doc: EdgeDocument, listener?: string): Promise<RunningHost> {
+  const r = loadEdgeDocument(doc, "hostile", httpFilters);
+  if (!r.ok) throw new Error(describeDiagnostics(r.diagnostics));
+  const records: Record<string, unknown>[] = [];
+  const logs: string[] = [];
+  const proxy = createFetchProxy({
+    filters: httpFilters, ...(listener ? { listener } : {}),
+    accessLog: (record) => records.push(record as unknown as Record<string, unknown>),
+    log: (line) => logs.push(line),
+  });
+  proxy.apply(r.config);
+  const l = await serveOnNode({ host: "127.0.0.1", port: 0, handler: (req, info) => proxy.handle(req, info) });
+  return { name: "fetch-node", port: l.port, accessLog: () => records, output: () => logs.join("\n"), close: () => l.close() };
 }
+
 
 export async function startDenoHost(doc: EdgeDocument, extraArgs: string[] = []): Promise<RunningHost> {
   const dir = await mkdtemp(join(tmpdir(), "weft-edge-deno-"));

@@ -198,6 +198,9 @@ clusters:
       expect(admin.status).toBe(200);
     }
     expect(source).toBe("cache");
+    const admin = await rawRequest(edge.port, "GET", "/__weft/ready", {});
+    expect(String(admin.headers["x-weft-config-stale"])).toMatch(/^\d+s$/);
+    expect(String(admin.headers["x-weft-config-error"])).toContain("control plane unreachable");
     const res = await rawRequest(edge.port, "GET", "/orders/8", { authorization: `Bearer ${tokens.alice}` });
     expect(res.status).toBe(200);
   });
@@ -213,6 +216,7 @@ clusters:
     expect(res.status, res.body).toBe(200);
     const admin = await rawRequest(edge.port, "GET", "/__weft/config_dump", {});
     expect(admin.headers["x-weft-config-source"]).toBe("cache");
+    expect(String(admin.headers["x-weft-config-stale"])).toMatch(/^\d+s$/);
     expect(String(admin.headers["x-weft-config-error"])).toContain("control plane unreachable");
   }, 60_000);
 });

@@ -20,6 +20,17 @@ import { createConfigStore } from "../../control/store/store.ts";
 import { createFeedRoutes, type EdgeTemplate } from "../config/feed-routes.ts";
 import { createDenoFileLog } from "./file-log.ts";
 
+const USAGE = `usage: deno task control --admin-token TOKEN --feed-token TOKEN [--data DIR] [--listen HOST:PORT] [--edge NODE=FILE ...] [--trust-domain TD]
+  --data DIR           store (file log) and CA state (default .weft/control-deno)
+  --listen HOST:PORT   admin API, UI and edge feed (default 127.0.0.1:15000)
+  --admin-token T      bearer token of the admin API (8+ characters; or WEFT_ADMIN_TOKEN)
+  --feed-token T       bearer token edge proxies present to the feed (or WEFT_FEED_TOKEN)
+  --edge NODE=FILE     the proxy config template served to edge node NODE (repeatable)`;
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+
 const argv = Deno.args;
 const all = (name: string) => argv.flatMap((a, i) => (a === `--${name}` && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
 const one = (name: string) => all(name).at(-1);
@@ -29,7 +40,7 @@ const trustDomain = one("trust-domain") ?? "cluster.local";
 const adminToken = one("admin-token") ?? Deno.env.get("WEFT_ADMIN_TOKEN");
 const feedToken = one("feed-token") ?? Deno.env.get("WEFT_FEED_TOKEN");
 if (!adminToken || adminToken.length < 8 || !feedToken) {
-  console.error("give --admin-token (8+ characters) and --feed-token (or WEFT_ADMIN_TOKEN / WEFT_FEED_TOKEN)");
+  console.error(`give --admin-token (8+ characters) and --feed-token (or WEFT_ADMIN_TOKEN / WEFT_FEED_TOKEN)\n${USAGE}`);
   Deno.exit(2);
 }
 

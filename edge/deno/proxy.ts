@@ -10,7 +10,7 @@
  *
  *   deno task proxy --feed http://127.0.0.1:15000/v1/edge/config?node=edge --feed-token T --listen 127.0.0.1:8080
  *   deno task proxy --config proxy.yaml
- *   flags: --cache FILE  --tls-cert F --tls-key F [--client-ca F]
+ *   flags: --cache FILE  --listener NAME (which HTTP listener of the config; default the first)  --tls-cert F --tls-key F [--client-ca F]
  *          --upstream-cert F --upstream-key F --upstream-ca F --upstream-server-name NAME --upstream-tls-cluster NAME (repeatable)
  */
 import { createFeedClient } from "../config/feed-client.ts";
@@ -29,6 +29,20 @@ function flags(argv: string[]): Map<string, string[]> {
     m.set(a.slice(2), [...(m.get(a.slice(2)) ?? []), value]);
   }
   return m;
+}
+
+const USAGE = `usage: deno task proxy (--config FILE | --feed URL [--feed-token T] [--cache FILE] [--refresh-ms MS]) [--listen HOST:PORT]
+  --config FILE            a proxy config file (YAML) or an edge document (JSON: { version, proxy })
+  --feed URL               the control plane's edge feed, e.g. http://127.0.0.1:15000/v1/edge/config?node=edge
+  --cache FILE             keep the last good config from the feed here (served when the control plane is unreachable)
+  --listen HOST:PORT       default: the listener's address in the config
+  --listener NAME          which HTTP listener of the config to serve (default: the first)
+  --admin-prefix PATH      admin routes on the proxy's port (default /__weft)
+  --tls-cert F --tls-key F [--client-ca F]    HTTPS; with --client-ca, client certificates are required
+  --upstream-tls-cluster NAME (repeatable) --upstream-cert F --upstream-key F --upstream-ca F [--upstream-server-name NAME]`;
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(USAGE);
+  Deno.exit(0);
 }
 
 const args = flags(Deno.args);
@@ -59,9 +73,9 @@ function upstream(): UpstreamFetch {
       const name = serverName ?? host.address;
       return fetch(new Request(`https://${name}:${host.port}${target.pathname}${target.search}`, request), { client });
     }
-    const r = new Request(request);
-    r.headers.set("host", authority);
-    return fetch(r, { client: plain });
+    // The exchange builds a fresh Request per try: set the Host on it rather than copying it again.
+    request.headers.set("host", authority);
+    return fetch(request, { client: plain });
   };
 }
 
@@ -70,6 +84,7 @@ const proxy = createFetchProxy({
   filters: httpFilters,
   upstream: upstream(),
   adminPrefix: one("admin-prefix") ?? "/__weft",
+  ...(one("listener") !== undefined ? { listener: one("listener")! } : {}),
   adminHeaders: () => feedHeaders(),
   accessLog: (record) => console.log(JSON.stringify(record)),
   log,
@@ -104,7 +119,7 @@ if (configFile !== undefined) {
   await feed.refresh();
   setInterval(() => void feed.ensureFresh(), Number(one("refresh-ms") ?? 5000));
 } else {
-  console.error("give --config FILE or --feed URL");
+  console.error(`give --config FILE or --feed URL\n${USAGE}`);
   Deno.exit(2);
 }
 

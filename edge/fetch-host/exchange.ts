@@ -4,8 +4,10 @@
  * outcomes as the Node host's exchange (route lookup, the filter chain, direct responses and redirects,
  * cluster and host choice, Envoy response flags NR/NC/UH/UF/UC/UT/DC/URX, stats and the access-log
  * record, filters' `onComplete`), with the upstream call made through an injected `fetch`, route
- * retries (the engine's `retry` policy and decisions, bodyless requests only) and timeouts, and the
- * response body streamed through untouched. The path is normalized as the listener says before routing;
+ * retries (the engine's `retry` policy and decisions, bodyless requests only) and timeouts, the
+ * listener's request-body limit (413: a declared length over it at once, a body of unknown length
+ * counted while it is read), and the response body streamed through untouched. The path is
+ * normalized as the listener says before routing;
  * note that the runtime has already resolved dot segments when it parsed the request URL.
  */
 import { accessLogRecord, type AccessLogRecord } from "../../proxy/access-log-record.ts";
@@ -18,6 +20,8 @@ import type { UpstreamHost } from "../../proxy/cluster/host.ts";
 import type { CompiledRoute, RouteRequest } from "../../proxy/router/route-table.ts";
 import type { ListenerRuntime, Snapshot } from "../../proxy/snapshot.ts";
 import type { ClusterStats } from "../../proxy/stats.ts";
+import type { ProxyTelemetry } from "../../proxy/mesh-telemetry.ts";
+import { readUpTo } from "./read-up-to.ts";
 import { downstreamResponseHeaders, FetchHeaderMap, headBytes, upstreamHeaders } from "./headers.ts";
 
 /** What the runtime adapter knows about the downstream connection. */
@@ -49,6 +53,8 @@ export interface ExchangeContext {
   randomUUID(): string;
   sleep(ms: number): Promise<void>;
   accessLog?(record: AccessLogRecord): void;
+  /** Istio's standard metrics (the config's `telemetry:` section), when configured. */
+  telemetry?: ProxyTelemetry;
 }
 
 const GRPC_STATUS: Record<number, string> = { 400: "13", 401: "16", 403: "7", 404: "12", 429: "14", 502: "14", 503: "14", 504: "14" };
@@ -123,6 +129,8 @@ export async function handleExchange(ctx: ExchangeContext, request: Request, inf
   const ex = new Exchange(ctx, request, info, url);
   const http = ctx.listener.http;
   if (headBytes(ex.method, ex.target, request.headers) > http.maxRequestHeadersBytes) return localReply(ex, 431, "DPE", "", undefined, "request_headers_too_large");
+  const maxBody = http.maxRequestBodyBytes;
+  if (maxBody !== undefined && Number(request.headers.get("content-length") ?? 0) > maxBody) return tooLarge(ex, maxBody);
   const normalized = normalizeTarget(ex.target, http.pathNormalization ?? "BASE");
   if (normalized === null) return localReply(ex, 400, "DPE", "invalid request path", undefined, "path_normalization_failed");
   ex.target = normalized;
@@ -176,6 +184,14 @@ async function forward(ex: Exchange, route: CompiledRoute, cluster: ClusterRunti
   const maxTries = retry !== undefined && !hasBody ? 1 + Math.max(0, retry.attempts) : 1;
   const hashKey = cluster.usesHash ? requestHash(ex, route) : undefined;
 
+  let requestBody: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null = hasBody ? ex.request.body : null;
+  if (hasBody && http.maxRequestBodyBytes !== undefined && !ex.request.headers.has("content-length")) {
+    // A body of unknown length is read up to the limit before the upstream call: no byte of an oversized
+    // body leaves the proxy (workerd would end a chunked upload cleanly if the stream failed midway).
+    const read = await readUpTo(ex.request.body!, http.maxRequestBodyBytes);
+    if (read === undefined) return tooLarge(ex, http.maxRequestBodyBytes);
+    requestBody = read;
+  }
   const routeTimer = new AbortController();
   const timer = route.timeoutMs > 0 ? setTimeout(() => routeTimer.abort(), route.timeoutMs) : undefined;
   const tried: UpstreamHost[] = [];
@@ -196,7 +212,7 @@ async function forward(ex: Exchange, route: CompiledRoute, cluster: ClusterRunti
     const signal = perTry ? AbortSignal.any([routeTimer.signal, perTry]) : routeTimer.signal;
     const init: RequestInit & { duplex?: "half" } = { method: ex.method, headers: built.headers, redirect: "manual", signal };
     if (hasBody) {
-      init.body = ex.request.body;
+      init.body = requestBody;
       init.duplex = "half";
     }
     try {
@@ -244,6 +260,11 @@ async function forward(ex: Exchange, route: CompiledRoute, cluster: ClusterRunti
     return new Response(null, { status, headers });
   }
   return new Response(watchBody(ex, body, routeTimer.signal, () => timer !== undefined && clearTimeout(timer)), { status, headers });
+}
+
+/** 413 for a body over the listener's `maxRequestBodyBytes` (declared, or counted while streaming). */
+function tooLarge(ex: Exchange, limit: number): Response {
+  return localReply(ex, 413, "", `request body exceeds ${limit} bytes`, undefined, "request_payload_too_large");
 }
 
 function pickHost(cluster: ClusterRuntime, hash: number | undefined, avoid: readonly UpstreamHost[]): UpstreamHost | undefined {
@@ -336,6 +357,8 @@ function finish(ex: Exchange): void {
   if (ex.host !== undefined) ex.host.activeRequests--;
   const ms = ctx.now() - ex.start;
   (ex.cluster?.stats ?? ctx.noCluster).record(ex.status, ms, ex.flags);
+  const t = ctx.telemetry;
+  if (t !== undefined) (ctx.listener.config.trafficDirection === "OUTBOUND" ? t.outbound(ex.cluster?.config) : t.inbound(ex.cluster?.config, ex.info.principal, ex.info.principal !== undefined)).metrics?.record(ex.grpc, ex.status, -1, ex.flags, ms, 0, 0);
   if (ex.stream !== undefined) {
     const summary = { status: ex.status, flags: ex.flags, details: ex.details, durationMs: ms, upstreamCluster: ex.cluster?.name };
     for (const f of ctx.listener.filters) {

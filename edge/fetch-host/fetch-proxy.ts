@@ -4,16 +4,18 @@
  * workerd, Hono-style hosts): it compiles config snapshots with the same engine as the Node host
  * (route tables, filter chain from the plugin registry, cluster manager and load balancers), serves
  * one HTTP listener of the config through `handleExchange`, and answers the admin paths (`/ready`,
- * `/config_dump`, `/clusters`, `/stats/prometheus`) under a configurable prefix. Runtime specifics
+ * `/config_dump`, `/clusters`, `/stats/prometheus`, with Istio's standard metrics when the config has a
+ * `telemetry:` section) under a configurable prefix. Runtime specifics
  * (the upstream call, timers, where access-log records go) are injected.
  *
  * Mutability: `apply` swaps the snapshot atomically; a request reads it once when it starts.
  */
-import type { ProxyConfig } from "../../proxy/config/types.ts";
+import type { ProxyConfig, ProxyTelemetryConfig } from "../../proxy/config/types.ts";
 import type { FilterContext, HttpFilterFactory } from "../../proxy/filter.ts";
 import { compileSnapshot, type ListenerRuntime, type Snapshot } from "../../proxy/snapshot.ts";
 import { createStatsRegistry, type StatsRegistry } from "../../proxy/stats.ts";
 import { handleExchange, type AccessLogRecord, type DownstreamInfo, type UpstreamFetch } from "./exchange.ts";
+import { createProxyTelemetry, type ProxyTelemetry } from "../../proxy/mesh-telemetry.ts";
 
 export type { AccessLogRecord, DownstreamInfo, UpstreamFetch } from "./exchange.ts";
 
@@ -49,6 +51,11 @@ export interface FetchProxy {
   draining: boolean;
 }
 
+/** The part of the telemetry config this host serves: Istio's metrics. */
+function metricsOnly(t: ProxyTelemetryConfig): ProxyTelemetryConfig {
+  return { settings: { metrics: t.settings.metrics, tracing: { samplingPercent: 0, propagation: [] }, accessLog: { enabled: false } }, extendedLabels: t.extendedLabels };
+}
+
 const defaultUpstream: UpstreamFetch = (_cluster, _host, request, authority) => {
   request.headers.set("host", authority);
   return fetch(request);
@@ -75,7 +82,7 @@ export function createFetchProxy(options: FetchProxyOptions): FetchProxy {
     fetch: options.filterFetch ?? ((input, init) => fetch(input, init)),
     sleep,
   };
-  let current: { snapshot: Snapshot; listener: Extract<ListenerRuntime, { kind: "http" }> } | undefined;
+  let current: { snapshot: Snapshot; listener: Extract<ListenerRuntime, { kind: "http" }>; telemetry: ProxyTelemetry | undefined; telemetryKey: string } | undefined;
 
   const admin = (path: string): Response => {
     const extra = options.adminHeaders?.() ?? {};
@@ -99,7 +106,7 @@ export function createFetchProxy(options: FetchProxyOptions): FetchProxy {
         return send(200, lines.join("\n") + "\n");
       }
       case "/stats/prometheus":
-        return send(200, stats.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+        return send(200, stats.renderPrometheus() + (current?.telemetry?.telemetry.renderPrometheus() ?? ""), "text/plain; version=0.0.4; charset=utf-8");
       case "/":
       case "":
         return send(200, "/ready\n/config_dump\n/clusters\n/stats/prometheus\n");
@@ -116,7 +123,12 @@ export function createFetchProxy(options: FetchProxyOptions): FetchProxy {
       const listeners = [...snapshot.listeners.values()].filter((l): l is Extract<ListenerRuntime, { kind: "http" }> => l.kind === "http");
       const listener = options.listener === undefined ? listeners[0] : listeners.find((l) => l.config.name === options.listener);
       if (listener === undefined) throw new Error(options.listener === undefined ? "the config has no HTTP listener" : `the config has no HTTP listener "${options.listener}"`);
-      current = { snapshot, listener };
+      // Istio metrics only on this host (no access log, spans or audit yet); counters survive a reload.
+      const telemetryKey = JSON.stringify([config.telemetry ?? null, config.workload ?? null]);
+      const telemetry = current?.telemetryKey === telemetryKey ? current.telemetry
+        : createProxyTelemetry(config.telemetry === undefined ? config : { ...config, telemetry: metricsOnly(config.telemetry) },
+          { write: log, ...(current?.telemetry?.config.extendedLabels === config.telemetry?.extendedLabels && current?.telemetry?.telemetry.metrics ? { metrics: current.telemetry.telemetry.metrics } : {}) });
+      current = { snapshot, listener, telemetry, telemetryKey };
       log(`config ${config.version} active: listener ${listener.config.name}, ${config.clusters.length} cluster(s)`);
     },
     snapshot: () => current?.snapshot,
@@ -140,6 +152,7 @@ export function createFetchProxy(options: FetchProxyOptions): FetchProxy {
           randomUUID: options.randomUUID ?? (() => crypto.randomUUID()),
           sleep,
           ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+          ...(active.telemetry ? { telemetry: active.telemetry } : {}),
         }, request, info);
       } catch (err) {
         log(`request failed: ${(err as Error).stack ?? String(err)}`);

@@ -5,7 +5,7 @@
  * module for workerd, and writes a workerd config beside it from flags:
  *
  *   npm run build:edge -- --out dist/edge --listen 127.0.0.1:8787 --feed http://127.0.0.1:15000/v1/edge/config?node=edge \
- *     --feed-token TOKEN [--cache-dir /var/lib/weft-edge] [--access-log]
+ *     --feed-token TOKEN [--cache-dir /var/lib/weft-edge] [--access-log] [--listener NAME] [--feed-refresh-ms 10000]
  *   workerd serve dist/edge/edge.capnp
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -56,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
   await bundleEdgeWorker(join(out, "worker.js"));
   const cacheDir = flag(argv, "cache-dir");
   const feedToken = flag(argv, "feed-token");
+  const listener = flag(argv, "listener");
+  const refresh = flag(argv, "feed-refresh-ms");
   const capnp = workerdConfig({
     workerFile: "worker.js",
     compatibilityDate: workerdCompatibilityDate(),
@@ -63,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
     feedUrl: flag(argv, "feed") ?? "http://127.0.0.1:15000/v1/edge/config?node=edge",
     ...(feedToken ? { feedToken } : {}),
     ...(cacheDir ? { cacheDir: resolve(cacheDir) } : {}),
+    ...(listener ? { listener } : {}),
+    ...(refresh ? { feedRefreshMs: Number(refresh) } : {}),
     accessLog: argv.includes("--access-log"),
   });
   await writeFile(join(out, "edge.capnp"), capnp);

@@ -29,6 +29,8 @@ export interface WorkerdConfigOptions {
   /** How long a pulled config is fresh before the next request refreshes it (default 10 s). */
   feedRefreshMs?: number;
   adminPrefix?: string;
+  /** Which HTTP listener of the proxy config the worker serves (default: the first). */
+  listener?: string;
   accessLog?: boolean;
   /** A writable directory for the config cache (it must exist; absolute, or relative to where workerd runs). */
   cacheDir?: string;
@@ -63,6 +65,7 @@ export function workerdConfig(o: WorkerdConfigOptions): string {
     `(name = "WEFT_FEED_URL", text = ${q(o.feedUrl)})`,
     `(name = "WEFT_ADMIN_PREFIX", text = ${q(o.adminPrefix ?? "/__weft")})`,
   ];
+  if (o.listener) bindings.push(`(name = "WEFT_LISTENER", text = ${q(o.listener)})`);
   if (o.feedToken) bindings.push(`(name = "WEFT_FEED_TOKEN", text = ${q(o.feedToken)})`);
   if (o.feedRefreshMs !== undefined) bindings.push(`(name = "WEFT_FEED_REFRESH_MS", text = ${q(String(o.feedRefreshMs))})`);
   if (o.accessLog) bindings.push(`(name = "WEFT_ACCESS_LOG", text = "1")`);

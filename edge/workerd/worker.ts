@@ -8,6 +8,7 @@
  * from there); other upstreams are reached with the global `fetch`. Access-log records go to stdout.
  *
  * Bindings (text unless noted): WEFT_FEED_URL, WEFT_FEED_TOKEN, WEFT_ADMIN_PREFIX (default /__weft),
+ * WEFT_LISTENER (which HTTP listener of the config to serve; default the first),
  * WEFT_UPSTREAMS (JSON: `{"host:port": "http:BINDING" | "https:BINDING"}`), WEFT_ACCESS_LOG ("1" prints records), WEFT_FEED_REFRESH_MS (default 10000),
  * CONFIG_CACHE (service: a writable disk directory), and one service binding per mTLS upstream.
  */
@@ -23,6 +24,7 @@ export interface Env {
   WEFT_FEED_URL: string;
   WEFT_FEED_TOKEN?: string;
   WEFT_ADMIN_PREFIX?: string;
+  WEFT_LISTENER?: string;
   WEFT_UPSTREAMS?: string;
   WEFT_ACCESS_LOG?: string;
   WEFT_FEED_REFRESH_MS?: string;
@@ -77,6 +79,7 @@ function init(env: Env): { proxy: FetchProxy; feed: FeedClient } {
     filters: httpFilters,
     upstream: upstreamFor(env),
     adminPrefix: env.WEFT_ADMIN_PREFIX ?? "/__weft",
+    ...(env.WEFT_LISTENER ? { listener: env.WEFT_LISTENER } : {}),
     adminHeaders: () => holder.feed?.headers() ?? {},
     log: (line) => console.error(`weft-edge: ${line}`),
     ...(env.WEFT_ACCESS_LOG === "1" ? { accessLog: (r) => console.log(JSON.stringify(r)) } : {}),

@@ -1,7 +1,9 @@
 // weft's spans against a real OpenTelemetry Collector: two proxy hops propagate the trace (W3C from the
 // client into hop 1, B3 from hop 1 to hop 2), each hop exports its span with weft's lean OTLP/HTTP JSON
 // exporter, and the collector's file exporter shows one trace with the right parent/child links, kinds,
-// attributes (OpenTelemetry HTTP conventions and mesh attributes), status and resource.
+// attributes (OpenTelemetry HTTP conventions and mesh attributes), status and resource. Then a real
+// `weft proxy` process continues a client's traceparent to its upstream and its span reaches the
+// collector, flushed by the SIGTERM drain.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MeshContext } from "../../adapters/telemetry/attributes.ts";
@@ -11,6 +13,7 @@ import { createOtlpHttpExporter, requestSpan } from "../../adapters/telemetry/tr
 import { waitFor } from "../peers/lib.ts";
 import otelCollector, { type CollectorHandle } from "../peers/otel-collector/peer.ts";
 import { requirePeers } from "../peers/suite.ts";
+import { startWeftProxy } from "./weft-proxy.ts";
 
 const { ready } = await requirePeers(import.meta.url, otelCollector);
 
@@ -113,5 +116,37 @@ describe.skipIf(!ready)("weft spans received by a real OpenTelemetry Collector",
     await exporter.flush();
     expect(exporter.stats.failed).toBe(1);
     expect(errors[0]).toMatch(/HTTP 404/);
+  });
+
+  it("receives the spans of a real weft proxy, flushed when it drains on SIGTERM", async () => {
+    const trace = "0af7651916cd43dd8448eb211c80319c";
+    const proxy = await startWeftProxy(`workload: { name: reviews-v1, namespace: default, app: reviews, version: v1 }
+telemetry:
+  tracing: { samplingPercent: 0, otlpEndpoint: "${collector.otlpHttpUrl}/v1/traces" }`);
+    let seen = "";
+    try {
+      const r = await fetch(`${proxy.url}/reviews/7`, { headers: { traceparent: `00-${trace}-${CLIENT_SPAN}-01` } });
+      expect(r.status).toBe(200);
+      seen = r.headers.get("x-seen-traceparent") ?? "";
+      await r.text();
+    } finally {
+      // The exporter batches for a second; the drain on SIGTERM must flush the span before exiting.
+      expect(await proxy.stop()).toBe(0);
+    }
+    const hop = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(seen);
+    expect(hop?.[1]).toBe(trace);
+    let span: { span: Span; service?: string } | undefined;
+    await waitFor(async () => {
+      span = (collector.exported() as Exported[]).flatMap((l) => l.resourceSpans ?? []).flatMap((r) => (r.scopeSpans ?? []).flatMap((sc) => (sc.spans ?? []).map((sp) => ({
+        span: sp, service: r.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue,
+      })))).find((x) => x.span.traceId === trace);
+      return span !== undefined;
+    }, { what: "the proxy's span in the collector's output", logPath: collector.logPath, timeoutMs: 30_000 });
+    expect(span!.service).toBe("reviews");
+    expect(span!.span).toMatchObject({ traceId: trace, spanId: hop![2], parentSpanId: CLIENT_SPAN, kind: 2, name: "GET reviews" });
+    expect(attr(span!.span, "http.response.status_code")).toEqual({ intValue: "200" });
+    expect(attr(span!.span, "url.path")).toEqual({ stringValue: "/reviews/7" });
+    expect(attr(span!.span, "weft.reporter")).toEqual({ stringValue: "destination" });
+    expect(attr(span!.span, "istio.canonical_service")).toEqual({ stringValue: "reviews" });
   });
 });

@@ -2,6 +2,8 @@
 // Prometheus scrapes it, and PromQL written for Istio (`sum by (response_code, destination_service)
 // (istio_requests_total)`) returns the series with Istio's names, labels and values. A hostile label
 // value (quotes, backslash, newline) survives the round trip, which checks the exposition's escaping.
+// Then a real `weft proxy` process with a `telemetry:` section is scraped on its admin
+// `/stats/prometheus`, and a query on `istio_requests_total` returns the proxy's own series.
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +15,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../../adapters/telemetry/registry.ts";
 import { waitFor } from "../peers/lib.ts";
 import prometheus, { type PrometheusHandle } from "../peers/prometheus/peer.ts";
 import { requirePeers } from "../peers/suite.ts";
+import { startWeftProxy, type WeftProxy } from "./weft-proxy.ts";
 
 const { ready } = await requirePeers(import.meta.url, prometheus);
 
@@ -112,5 +115,51 @@ describe.skipIf(!ready)("weft metrics scraped by a real Prometheus", () => {
   it("keeps a label value with quotes, backslash and newline intact", async () => {
     const result = await query('istio_requests_total{connection_security_policy="none"}');
     expect(result.data.result.map((r) => r.metric.source_workload)).toEqual(['we"ird\\name\nx']);
+  });
+});
+
+describe.skipIf(!ready)("a real weft proxy scraped by a real Prometheus", () => {
+  let proxy: WeftProxy;
+  let prom: PrometheusHandle;
+
+  async function query(promql: string): Promise<Vector> {
+    return (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as Vector;
+  }
+
+  beforeAll(async () => {
+    proxy = await startWeftProxy(`workload: { name: reviews-v1, namespace: default, app: reviews, version: v1, principal: "spiffe://cluster.local/ns/default/sa/reviews" }
+telemetry: {}`);
+    for (let i = 0; i < 4; i++) expect((await fetch(`${proxy.url}/reviews/${i}`)).status).toBe(200);
+    expect((await fetch(`${proxy.url}/nowhere`)).status).toBe(404);
+    prom = await prometheus.start({
+      scrapeConfigs: [{ job_name: "weft-proxy", metrics_path: "/stats/prometheus", static_configs: [{ targets: [`127.0.0.1:${proxy.adminPort}`] }] }],
+    });
+    await waitFor(async () => (await query('istio_requests_total{job="weft-proxy"}')).data.result.length >= 2,
+      { what: "prometheus to scrape the weft proxy", logPath: prom.logPath, timeoutMs: 60_000 });
+  });
+
+  afterAll(async () => {
+    await prom?.stop();
+    expect(await proxy?.stop()).toBe(0);
+  });
+
+  it("returns the proxy's istio_requests_total series with Istio's labels", async () => {
+    const result = await query('sum by (reporter, destination_workload, destination_service, response_code, response_flags) (istio_requests_total{job="weft-proxy"})');
+    const rows = result.data.result.map((r) => `${r.metric.reporter} ${r.metric.destination_workload} ${r.metric.destination_service} ${r.metric.response_code} ${r.metric.response_flags} ${r.value[1]}`).sort();
+    expect(rows).toEqual([
+      "destination reviews-v1 reviews.default.svc.cluster.local 200 - 4",
+      "destination reviews-v1 unknown 404 NR 1",
+    ]);
+    const one = (await query('istio_requests_total{job="weft-proxy",response_code="200"}')).data.result[0]!.metric;
+    expect(one).toMatchObject({ destination_principal: "spiffe://cluster.local/ns/default/sa/reviews", connection_security_policy: "none", request_protocol: "http", source_principal: "unknown" });
+  });
+
+  it("serves weft's own stats and Istio's histograms from the same endpoint", async () => {
+    const weft = await query('sum(weft_requests_total{job="weft-proxy"})');
+    expect(weft.data.result[0]!.value[1]).toBe("5");
+    const count = await query('sum(istio_request_duration_milliseconds_count{job="weft-proxy"})');
+    expect(count.data.result[0]!.value[1]).toBe("5");
+    const bytes = await query('sum(istio_response_bytes_sum{job="weft-proxy",response_code="200"})');
+    expect(bytes.data.result[0]!.value[1]).toBe(String(4 * "reviews ok\n".length));
   });
 });

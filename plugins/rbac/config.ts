@@ -79,6 +79,8 @@ export const rbacConfigSchema = z.strictObject({
   customProviders: z.record(z.string(), z.custom<CustomProvider>((v) => typeof v === "function", { message: "expected a function" })).optional(),
   /** Allow the request when a CUSTOM provider fails or is missing (Envoy's `failure_mode_allow`); default: deny. */
   failOpen: z.boolean().default(false),
+  /** Policies already in the mesh model (e.g. Consul intentions compiled by `adapters/consul`), added to `policies`. */
+  irPolicies: z.array(z.custom<AuthzPolicy>((v) => typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string", { message: "expected an IR authorization policy" })).optional(),
 }).superRefine((cfg, ctx) => {
   const { diagnostics } = convertPolicies(cfg.policies, cfg.namespace);
   for (const d of diagnostics) {

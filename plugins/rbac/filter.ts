@@ -36,7 +36,9 @@ function record(d: Decision): RbacRecord {
 }
 
 export function createRbacFilter(cfg: RbacConfig, context: FilterContext): HttpFilter {
-  const { policies, diagnostics } = convertPolicies(cfg.policies, cfg.namespace);
+  const converted = convertPolicies(cfg.policies, cfg.namespace);
+  const { diagnostics } = converted;
+  const policies = [...converted.policies, ...(cfg.irPolicies ?? [])];
   if (diagnostics.some((d) => d.severity === "error")) throw new ValidationError(diagnostics);
   for (const d of diagnostics) context.log(`rbac: ${d.message}`);
   const authorizer = compileAuthorizer(policies, {

@@ -17,6 +17,8 @@ const endpoint = z.union([
     weight: z.number().int().min(1).max(128).optional(),
     health: z.enum(["healthy", "unhealthy", "draining", "unknown"]).default("unknown"),
     locality: z.strictObject({ region: z.string().optional(), zone: z.string().optional(), subzone: z.string().optional() }).optional(),
+    /** Workload labels (`app`, `version`, ...): the destination labels of outbound telemetry. */
+    labels: z.record(z.string(), z.string()).optional(),
   }).transform((v): Endpoint => v),
 ]);
 
@@ -61,6 +63,8 @@ const upstreamTls = z.strictObject({
 
 export const clusterSchema = z.strictObject({
   name: name,
+  /** The service (FQDN) the cluster reaches: Istio's `destination_service` label. */
+  service: z.string().min(1).optional(),
   protocol: z.enum(["http", "http2", "grpc"]).default("http"),
   lb: lb.default({ kind: "round-robin" }),
   connectTimeoutMs: ms.optional(),
@@ -78,6 +82,7 @@ export const clusterSchema = z.strictObject({
   endpoints: z.array(endpoint),
 }).transform((v): Cluster => ({
   name: v.name,
+  ...(v.service !== undefined ? { service: v.service } : {}),
   protocol: v.protocol,
   lb: v.lb,
   endpoints: v.endpoints,

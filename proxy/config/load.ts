@@ -10,6 +10,7 @@ import { loadYaml } from "../../core/yaml/loader.ts";
 import type { Route, StringMatch } from "../../core/ir/model.ts";
 import { proxyFileSchema } from "./schema.ts";
 import { templateProblem } from "../router/path-template.ts";
+import { compileLogFilter } from "../../adapters/telemetry/log-filter.ts";
 import type { ProxyConfig, RouteConfig } from "./types.ts";
 
 /** What the loader needs to know about HTTP filters (the registry in `plugins/registry.ts` provides it). */
@@ -116,6 +117,10 @@ export function loadProxyConfig(text: string, file: string | undefined, filters:
     checkSecret(["clusters", ci, "tls", v ? "validationSecret" : "secret"], v ?? c.tls.files?.credentialName, "validation");
   });
   f.routeConfigs.forEach((rc, ri) => checkRoutes(rc, ["routeConfigs", ri], clusterNames, errors, at));
+  const logFilter = f.telemetry?.settings.accessLog.filter;
+  if (logFilter !== undefined) {
+    for (const d of compileLogFilter(logFilter).diagnostics) errors.push(at(["telemetry", "accessLog", "filter"], `invalid filter: ${d.message}`));
+  }
   if (errors.length > 0) return { ok: false, diagnostics: [...diagnostics, ...errors] };
 
   const config: ProxyConfig = {
@@ -126,6 +131,8 @@ export function loadProxyConfig(text: string, file: string | undefined, filters:
     clusters: f.clusters,
     secrets: f.secrets,
     ...(f.node ? { node: f.node } : {}),
+    ...(f.workload ? { workload: f.workload } : {}),
+    ...(f.telemetry ? { telemetry: f.telemetry } : {}),
   };
   return { ok: true, config, warnings: diagnostics };
 }

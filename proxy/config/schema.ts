@@ -12,6 +12,7 @@ import {
 } from "./types.ts";
 import { clusterSchema } from "./cluster-schema.ts";
 import { ms, name, socketAddress } from "./primitives.ts";
+import { telemetrySchema, workloadSchema } from "./telemetry-schema.ts";
 
 export { clusterSchema } from "./cluster-schema.ts";
 
@@ -222,6 +223,7 @@ const httpBlock = z.strictObject({
   requestHeadersTimeoutMs: ms.default(HTTP_DEFAULTS.requestHeadersTimeoutMs),
   idleTimeoutMs: ms.default(HTTP_DEFAULTS.idleTimeoutMs),
   maxRequestHeadersBytes: z.number().int().min(1024).max(1024 * 1024).default(HTTP_DEFAULTS.maxRequestHeadersBytes),
+  maxRequestBodyBytes: z.number().int().min(0).optional(),
   pathNormalization: z.enum(["NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"]).default(HTTP_DEFAULTS.pathNormalization),
 });
 
@@ -268,6 +270,8 @@ const extraChain = z.strictObject({
 export const listenerSchema = z.strictObject({
   name: name,
   address: socketAddress,
+  /** `inbound` (default: requests to this workload) or `outbound` (this workload's own calls). */
+  direction: z.enum(["inbound", "outbound"]).optional(),
   tls: downstreamTls.optional(),
   http: httpBlock.optional(),
   tcp: tcpBlock.optional(),
@@ -285,7 +289,7 @@ export const listenerSchema = z.strictObject({
   if (d.inlineRoutes) inlineRoutes.push(d.inlineRoutes);
   if (chains.length > 0 && d.terminal.kind === "tcp") ctx.addIssue({ code: "custom", path: ["filterChains"], message: "SNI filter chains need an HTTP listener" });
   chains.push({ name: "default", ...(v.tls ? { tls: v.tls } : {}), terminal: d.terminal });
-  const listener: ListenerConfig = { name: v.name, ...v.address, filterChains: chains };
+  const listener: ListenerConfig = { name: v.name, ...v.address, filterChains: chains, ...(v.direction ? { trafficDirection: v.direction === "outbound" ? "OUTBOUND" : "INBOUND" } : {}) };
   return { listener, inlineRoutes };
 });
 
@@ -306,6 +310,8 @@ export const proxyFileSchema = z.strictObject({
     id: z.string().optional(),
     locality: z.strictObject({ region: z.string().optional(), zone: z.string().optional(), subzone: z.string().optional() }).optional(),
   }).optional(),
+  workload: workloadSchema.optional(),
+  telemetry: telemetrySchema.optional(),
 });
 
 export type ProxyFile = z.output<typeof proxyFileSchema>;

@@ -6,7 +6,7 @@
  * clusters with their endpoints (EDS folded in); secrets are referenced by name (SDS). A config is an
  * immutable snapshot: the host compiles it once and swaps it atomically on reload.
  */
-import type { Cluster, Locality, Origin, VirtualHost } from "../../core/ir/model.ts";
+import type { Cluster, Locality, Origin, TelemetrySettings, VirtualHost } from "../../core/ir/model.ts";
 
 /** One complete, validated proxy configuration. Never mutated after validation. */
 export interface ProxyConfig {
@@ -19,6 +19,39 @@ export interface ProxyConfig {
   secrets: SecretConfig[];
   /** Where this proxy runs (Envoy's node): its locality makes balancers prefer endpoints in the same one. */
   node?: { id?: string; locality?: Locality };
+  /** Who this proxy serves: the local side of Istio's metric labels. */
+  workload?: WorkloadConfig;
+  /** Istio metrics, access log, tracing and audit; absent = none of them (weft's own stats stay on). */
+  telemetry?: ProxyTelemetryConfig;
+}
+
+/** The workload a proxy serves (Istio's node metadata). Missing fields are reported as `unknown`. */
+export interface WorkloadConfig {
+  name?: string;
+  namespace?: string;
+  app?: string;
+  version?: string;
+  /** This workload's SPIFFE ID. */
+  principal?: string;
+  canonicalService?: string;
+  canonicalRevision?: string;
+  cluster?: string;
+  /** The local service (FQDN) inbound requests reach, when the cluster does not name one. */
+  service?: string;
+}
+
+/** The proxy's telemetry: the IR's mesh-wide settings plus what only the host needs. */
+export interface ProxyTelemetryConfig {
+  settings: TelemetrySettings;
+  extendedLabels: boolean;
+  /** Istio's longer text access-log format (the IR's `text` is Envoy's default format). */
+  accessLogFormat?: "istio";
+  /** File the access log is appended to; absent = stdout. */
+  accessLogPath?: string;
+  b3Style?: "multi" | "single" | "both";
+  otlpEndpoint?: string;
+  serviceName?: string;
+  kafkaBrokers?: string[];
 }
 
 export interface SocketAddress {
@@ -29,6 +62,12 @@ export interface SocketAddress {
 /** LDS: a socket the proxy accepts connections on. */
 export interface ListenerConfig extends SocketAddress {
   name: string;
+  /**
+   * Envoy's `traffic_direction`: `INBOUND` listeners take traffic for the local workload (Istio's
+   * `reporter="destination"`), `OUTBOUND` ones take the workload's own calls (`reporter="source"`).
+   * Absent = inbound.
+   */
+  trafficDirection?: "INBOUND" | "OUTBOUND";
   /** Chains are tried in order; the first whose `match` fits the connection wins. */
   filterChains: FilterChainConfig[];
   origin?: Origin;
@@ -94,6 +133,11 @@ export interface HttpConnectionManagerConfig {
   /** Largest request head accepted, in bytes (default 60 KiB, Envoy's default); larger gets 431. */
   maxRequestHeadersBytes: number;
   /**
+   * Largest request body accepted, in bytes (absent = no limit); larger gets 413, streamed bodies
+   * counted as they arrive. Enforced by the fetch hosts (edge/); the Node host does not enforce it yet.
+   */
+  maxRequestBodyBytes?: number;
+  /**
    * How the request path is normalized before routing and filters (Istio's MeshConfig
    * `pathNormalization`, default BASE); the normalized path is what the upstream receives.
    * A path that cannot be normalized (`%00`, bad percent-encoding) is answered 400.
@@ -120,11 +164,13 @@ export interface RouteConfig {
   origin?: Origin;
 }
 
-/** SDS: certificates and trust bundles, by reference. Files are read by the host. */
+/** SDS: certificates and trust bundles, by reference (files read by the host) or inline (from xDS). */
 export interface SecretConfig {
   name: string;
   tlsCertificate?: { certificateChainFile: string; privateKeyFile: string };
   validationContext?: { trustedCaFile: string };
+  /** PEM texts given directly (SDS over xDS delivers secrets inline); used where the file forms are absent. */
+  inline?: { certificateChain?: string; privateKey?: string; trustedCa?: string };
   origin?: Origin;
 }
 

@@ -3,19 +3,25 @@
  * The admin listener, with Envoy's paths: `/ready` (200 LIVE, 503 DRAINING), `/config_dump` (the
  * active config as JSON), `/clusters` (hosts with health flags, weight and requests in flight, one
  * line per fact as Envoy prints them), `/certs` (each secret's certificate: SANs, serial, validity) and
- * `/stats/prometheus`. Bind it to loopback.
+ * `/stats/prometheus` (weft's own `weft_*` stats, then Istio's standard `istio_*` metrics when the
+ * config has a `telemetry:` section). Bind it to loopback.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Snapshot } from "../snapshot.ts";
 import type { StatsRegistry } from "../stats.ts";
 import type { SecretStore } from "./tls-secrets.ts";
+import type { NodeTelemetry } from "./telemetry.ts";
 
 export interface AdminSource {
   snapshot(): Snapshot | undefined;
   stats: StatsRegistry;
   secrets?: SecretStore;
   draining(): boolean;
+  /** Istio's standard metrics, served after weft's own on `/stats/prometheus`. */
+  telemetry?(): NodeTelemetry | undefined;
+  /** More JSON pages by path (e.g. `/xds_status` from the xDS client). */
+  pages?: Readonly<Record<string, () => unknown>>;
 }
 
 export interface AdminServer {
@@ -52,11 +58,14 @@ export async function startAdmin(address: string, port: number, src: AdminSource
       case "/certs":
         return send(200, JSON.stringify({ certificates: src.secrets?.describe() ?? [] }, null, 2) + "\n", "application/json");
       case "/stats/prometheus":
-        return send(200, src.stats.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+        return send(200, src.stats.renderPrometheus() + (src.telemetry?.()?.render() ?? ""), "text/plain; version=0.0.4; charset=utf-8");
       case "/":
         return send(200, "/ready\n/config_dump\n/clusters\n/certs\n/stats/prometheus\n");
-      default:
+      default: {
+        const page = path === undefined ? undefined : src.pages?.[path];
+        if (page) return send(200, JSON.stringify(page(), null, 2) + "\n", "application/json");
         return send(404, "not found\n");
+      }
     }
   });
   await new Promise<void>((resolve, reject) => {

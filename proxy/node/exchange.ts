@@ -24,6 +24,8 @@ import type { H1Pool } from "./h1-upstream.ts";
 import { finish, localReply, poolFor, sendMirrors } from "./request-path.ts";
 import { kConnection, type ConnectionInfo, type WithConnection } from "./tls-identity.ts";
 import type { SecretStore } from "./tls-secrets.ts";
+import type { AuditStart, TraceContext } from "../../adapters/telemetry/index.ts";
+import type { NodeTelemetry } from "./telemetry.ts";
 
 export { handleRequest, localReply, onClientError } from "./request-path.ts";
 
@@ -32,6 +34,8 @@ export interface HostContext {
   readonly stats: StatsRegistry;
   readonly noCluster: ClusterStats;
   readonly secrets: SecretStore;
+  /** Istio metrics, access log, tracing and audit (`telemetry:` in the config); undefined when off. */
+  telemetry: NodeTelemetry | undefined;
   accessLog(line: string): void;
   log(line: string): void;
   draining: boolean;
@@ -117,7 +121,20 @@ export class Exchange implements RouteRequest {
   tried: UpstreamHost[] | undefined = undefined;
   hashKey: number | undefined = undefined;
   body: Buffer[] | null = null;
+  /** Request body bytes received. */
   bodyBytes = 0;
+  /** Response body bytes sent (upstream bytes, or a local reply's body). */
+  responseBytes = 0;
+  /** The gRPC status from the response head or trailers; -1 when none was seen. */
+  grpcStatus = -1;
+  // Telemetry (telemetry.ts), set only when the config has a `telemetry:` section.
+  tel: NodeTelemetry | undefined = undefined;
+  trace: TraceContext | undefined = undefined;
+  audit: AuditStart | undefined = undefined;
+  /** Headers the upstream request gets besides the copied ones (`[name, value, ...]`: trace context, audit chain). */
+  extraHeaders: string[] | undefined = undefined;
+  /** Downstream header names not copied upstream (`Connection` tokens, replaced trace headers). */
+  upstreamSkip: readonly string[] | undefined;
   mirrors: string[] | undefined = undefined;
   private bodyAttached = false;
   private hostReleased = false;
@@ -133,6 +150,7 @@ export class Exchange implements RouteRequest {
     this.conn = (req.socket as WithConnection)[kConnection];
     this.scheme = this.conn?.tls === true ? "https" : "http";
     scanRequestHeaders(this.rawHeaders, this.info);
+    this.upstreamSkip = this.info.connectionTokens;
     let target = req.url ?? "/";
     let authority = h2 ? ((req as Http2ServerRequest).authority ?? this.info.host ?? "") : (this.info.host ?? "");
     if (target.charCodeAt(0) !== 47 /* / */ && /^https?:\/\//i.test(target)) {
@@ -159,6 +177,14 @@ export class Exchange implements RouteRequest {
   header(name: string): string | undefined {
     const v = this.req.headers[name];
     return v === undefined ? undefined : Array.isArray(v) ? v.join(",") : v;
+  }
+
+  /** `extraHeaders` as HTTP/1.1 header lines. */
+  extraHeaderLines(): string {
+    const h = this.extraHeaders;
+    let out = "";
+    if (h !== undefined) for (let i = 0; i < h.length; i += 2) out += `${h[i]}: ${h[i + 1]}\r\n`;
+    return out;
   }
 
   addFlag(flag: string): void {
@@ -304,8 +330,9 @@ export class Exchange implements RouteRequest {
     if (this.done) return;
     const cluster = this.cluster as ClusterRuntime;
     if (cluster.outlier !== undefined && cluster.outlier.record(this.host!, status, performance.now())) cluster.refreshHealth();
+    if (this.grpc && (this.tel !== undefined || this.retry !== undefined)) this.grpcStatus = grpcStatusOf(raw) ?? -1;
     if (this.retry !== undefined && !this.headersSent) {
-      const gs = this.grpc ? grpcStatusOf(raw) : undefined;
+      const gs = this.grpc && this.grpcStatus >= 0 ? this.grpcStatus : undefined;
       if (this.maybeRetry({ kind: "response", status, ...(gs !== undefined ? { grpcStatus: gs } : {}) })) return;
     }
     let headers = responseHeaders(raw);
@@ -319,6 +346,7 @@ export class Exchange implements RouteRequest {
 
   onUpstreamData(chunk: Buffer): void {
     if (this.done || !this.headersSent) return;
+    this.responseBytes += chunk.length;
     // Hold one chunk so a response that arrives in one read goes out in one write with its head.
     if (this.pending !== null) this.writeDown(this.pending);
     this.pending = chunk;
@@ -346,6 +374,10 @@ export class Exchange implements RouteRequest {
     this.releaseHost();
     if (trailers !== undefined) {
       const t = Array.isArray(trailers) ? headerObject(trailers) : trailers;
+      if (this.grpc) {
+        const gs = t["grpc-status"];
+        if (typeof gs === "string") this.grpcStatus = Number(gs);
+      }
       if (this.h2) (this.res as Http2ServerResponse).addTrailers(t);
       // HTTP/1.1 carries trailers only in a chunked body, and only to a client that asked for them.
       else if (this.info.teTrailers && (this.res as ServerResponse).chunkedEncoding) (this.res as ServerResponse).addTrailers(t);
@@ -430,8 +462,8 @@ function onRetry(ex: Exchange): void {
 function onReqData(this: Tagged, chunk: Buffer): void {
   const ex = this[kEx];
   if (!ex) return;
+  ex.bodyBytes += chunk.length;
   if (ex.body !== null) {
-    ex.bodyBytes += chunk.length;
     if (ex.bodyBytes > BODY_BUFFER_LIMIT) ex.body = null; // too big to replay: no more retries or mirrors
     else ex.body.push(chunk);
   }

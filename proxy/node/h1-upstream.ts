@@ -191,10 +191,11 @@ export class H1Connection implements UpstreamAttempt {
     this.requests++;
     this.gotBytes = false;
     const info = ex.info;
-    let head = `${ex.method} ${ex.upstreamTarget} HTTP/1.1\r\nhost: ${ex.upstreamAuthority}\r\n${upstreamHeaderLines(ex.rawHeaders, info.connectionTokens)}`;
+    let head = `${ex.method} ${ex.upstreamTarget} HTTP/1.1\r\nhost: ${ex.upstreamAuthority}\r\n${upstreamHeaderLines(ex.rawHeaders, ex.upstreamSkip)}`;
     if (ex.forwardedFor !== undefined) head += `x-forwarded-for: ${ex.forwardedFor}\r\n`;
     if (!info.forwardedProto) head += `x-forwarded-proto: ${ex.scheme}\r\n`;
     if (ex.requestId !== undefined) head += `x-request-id: ${ex.requestId}\r\n`;
+    if (ex.extraHeaders !== undefined) head += ex.extraHeaderLines();
     if (ex.bodyChunked) head += "transfer-encoding: chunked\r\n";
     this.socket.write(head + "\r\n", "latin1");
     ex.startTimer(this);

@@ -36,7 +36,7 @@ export class H2Pool {
     let sess = this.current;
     if (sess === null || sess.s.closed || sess.s.destroyed) sess = this.open(cluster);
     const headers: Record<string, string | string[]> = {
-      ...upstreamHeaderObject(ex.rawHeaders, ex.info.connectionTokens),
+      ...upstreamHeaderObject(ex.rawHeaders, ex.upstreamSkip),
       ":method": ex.method,
       ":path": ex.upstreamTarget,
       ":authority": ex.upstreamAuthority,
@@ -46,6 +46,8 @@ export class H2Pool {
     if (ex.forwardedFor !== undefined) headers["x-forwarded-for"] = ex.forwardedFor;
     if (!ex.info.forwardedProto) headers["x-forwarded-proto"] = ex.scheme;
     if (ex.requestId !== undefined) headers["x-request-id"] = ex.requestId;
+    const extra = ex.extraHeaders;
+    if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
     let stream: ClientHttp2Stream;
     try {
       stream = sess.s.request(headers, { endStream: !ex.hasBody });

@@ -1,8 +1,9 @@
 /**
  * @module proxy/node/http-listener
- * An HTTP listener on Node: node:http for HTTP/1.1 (llhttp parsing, keep-alive, pipelining handled in
- * order, 100-continue answered by the proxy, 431 for oversized heads) and node:http2 for h2c with prior
- * knowledge. With codec `auto` one port serves both: the first bytes of a connection are compared with
+ * An HTTP listener on Node: HTTP/1.1 on raw sockets with llhttp (`h1-server.ts`: keep-alive,
+ * pipelining handled in order, 100-continue answered by the proxy, 431 for oversized heads; node:http
+ * instead when WEFT_HTTP1_SERVER=node) and node:http2 for h2c with prior knowledge. With codec `auto`
+ * one port serves both: the first bytes of a connection are compared with
  * the HTTP/2 preface and the socket is handed to the matching server. With TLS (`tls-listener.ts`) the
  * first byte tells a TLS handshake from plaintext (PERMISSIVE serves both on one port), the SNI picks
  * the filter chain and ALPN the codec. `Upgrade` requests (WebSocket) are tunnelled. The listener's
@@ -13,11 +14,14 @@ import { createServer as createH2Server, type Http2Server, type Http2ServerReque
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { handleRequest, onClientError, type HttpListenerState } from "./exchange.ts";
+import { createH1Server as createRawH1Server, type H1Server as RawH1Server } from "./h1-server.ts";
 import { handleUpgrade } from "./upgrade.ts";
 import { kConnection, type WithConnection } from "./tls-identity.ts";
 import { acceptsPlaintext, createTlsFront, hasTls, type TlsFront } from "./tls-listener.ts";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+/** `node` serves HTTP/1.1 with node:http (the previous implementation), for comparison and as a fallback. */
+const NODE_HTTP1 = process.env.WEFT_HTTP1_SERVER === "node";
 
 export interface HttpListener {
   state: HttpListenerState;
@@ -37,6 +41,7 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
   const sessions = new Set<ServerHttp2Session>();
   const sniffing = new Set<Socket>();
   let h1: H1Server | undefined;
+  let raw: RawH1Server | undefined;
   let h2: Http2Server | undefined;
   let tlsFront: TlsFront | undefined;
   // Per-chain states for connections matched to an SNI chain, rebuilt when the state changes.
@@ -71,6 +76,7 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
         setImmediate(resolve);
       });
       h1?.closeIdleConnections();
+      raw?.closeIdle();
       for (const s of sessions) s.close();
       for (const s of sniffing) s.destroy(); // connected but no request yet
       return closed;
@@ -78,12 +84,14 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
     destroy() {
       tlsFront?.destroy();
       h1?.closeAllConnections();
+      raw?.closeAll();
       for (const s of sessions) s.destroy();
       for (const s of sniffing) s.destroy();
     },
   };
 
-  if (codec !== "http2") {
+  if (codec !== "http2" && !NODE_HTTP1) raw = createRawH1Server((socket) => stateFor(socket as WithConnection));
+  else if (codec !== "http2") {
     h1 = createH1Server({
       noDelay: true,
       maxHeaderSize: initial.listener.http.maxRequestHeadersBytes,
@@ -108,15 +116,20 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
     });
   }
 
+  const toH1 = (socket: Socket) => {
+    if (raw !== undefined) raw.serve(socket);
+    else {
+      h1!.emit("connection", socket);
+      socket.resume();
+    }
+  };
   /** A plaintext connection (or a TLS one after its handshake): to HTTP/1.1, HTTP/2, or the preface sniffer. */
   const serve = (socket: Socket, alpn: string | false | null | undefined) => {
     if (alpn === "h2" || (codec === "http2" && h2)) h2!.emit("connection", socket);
-    else if (alpn === "http/1.1" || codec === "http1" || !h2) {
-      h1!.emit("connection", socket);
-      socket.resume();
-    } else {
+    else if (alpn === "http/1.1" || codec === "http1" || !h2) toH1(socket);
+    else {
       sniffing.add(socket);
-      sniff(socket, h1!, h2, sniffing);
+      sniff(socket, toH1, h2, sniffing);
       socket.resume();
     }
   };
@@ -142,12 +155,13 @@ export async function startHttpListener(initial: HttpListenerState): Promise<Htt
         else socket.destroy(); // STRICT: plaintext is refused
       });
     });
-  } else if (codec === "http1") front = h1!;
+  } else if (codec === "http1" && raw !== undefined) front = createNetServer({ noDelay: true }, (socket) => raw!.serve(socket));
+  else if (codec === "http1") front = h1!;
   else if (codec === "http2") front = h2!;
   else {
     front = createNetServer({ noDelay: true }, (socket) => {
       sniffing.add(socket);
-      sniff(socket, h1!, h2!, sniffing);
+      sniff(socket, toH1, h2!, sniffing);
     });
   }
   await new Promise<void>((resolve, reject) => {
@@ -170,7 +184,7 @@ function applyH1Settings(h1: H1Server, state: HttpListenerState): void {
 }
 
 /** Reads until the bytes either match the HTTP/2 preface or differ from it, then hands the socket over. */
-function sniff(socket: Socket, h1: H1Server, h2: Http2Server, sniffing: Set<Socket>): void {
+function sniff(socket: Socket, toH1: (socket: Socket) => void, h2: Http2Server, sniffing: Set<Socket>): void {
   let seen: Buffer | undefined;
   const onData = (chunk: Buffer) => {
     const buf = seen ? Buffer.concat([seen, chunk]) : chunk;
@@ -190,10 +204,7 @@ function sniff(socket: Socket, h1: H1Server, h2: Http2Server, sniffing: Set<Sock
       // http2 takes the bytes already buffered in the socket and then reads the handle itself;
       // resuming here would let the JS stream steal (and drop) what follows.
       h2.emit("connection", socket);
-    } else {
-      h1.emit("connection", socket);
-      socket.resume();
-    }
+    } else toH1(socket);
   };
   const onError = () => socket.destroy();
   const onClose = () => sniffing.delete(socket);

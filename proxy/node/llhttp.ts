@@ -1,9 +1,10 @@
 /**
  * @module proxy/node/llhttp
  * Node's own HTTP/1 parser (llhttp, C++), used directly to parse upstream responses on pooled raw
- * sockets. `node:http`'s client wraps every response in streams and objects the proxy does not need;
- * llhttp alone gives the same strict framing (chunked, content-length, close-delimited, trailers) at a
- * fraction of the cost. `node:_http_common` is public-but-undocumented; this file is the only place
+ * sockets and downstream requests on the listener's raw sockets (`h1-server.ts`). `node:http` wraps
+ * every message in streams and objects the proxy does not need; llhttp alone gives the same strict
+ * framing (chunked, content-length, close-delimited, trailers, the same rejections of smuggling
+ * attempts) at a fraction of the cost. `node:_http_common` is public-but-undocumented; this file is the only place
  * that touches it, so a Node upgrade that changes it breaks here and nowhere else.
  */
 import { createRequire } from "node:module";
@@ -33,6 +34,7 @@ interface NativeParser {
 
 interface HTTPParserCtor {
   new (): NativeParser;
+  REQUEST: number;
   RESPONSE: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
@@ -40,7 +42,7 @@ interface HTTPParserCtor {
   kOnMessageComplete: number;
 }
 
-const { HTTPParser } = createRequire(import.meta.url)("_http_common") as { HTTPParser: HTTPParserCtor };
+const { HTTPParser, methods } = createRequire(import.meta.url)("_http_common") as { HTTPParser: HTTPParserCtor; methods: string[] };
 
 /** A response parser for one upstream connection; it parses many responses in sequence (keep-alive). */
 export function createResponseParser(events: ResponseParserEvents, maxHeaderSize = 0): ResponseParser {
@@ -73,6 +75,62 @@ export function createResponseParser(events: ResponseParserEvents, maxHeaderSize
       const r = p.execute(chunk);
       return r instanceof Error ? r : undefined;
     },
+    finish() {
+      const r = p.finish();
+      return r instanceof Error ? r : undefined;
+    },
+    close: () => p.close(),
+  };
+}
+
+export interface RequestParserEvents {
+  /**
+   * A request head. Headers are a flat [name, value, ...] list; `upgrade` is set for CONNECT and for
+   * `Upgrade` requests (llhttp then stops after the head: `execute` returns how many bytes it used).
+   */
+  onHeaders(method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): void;
+  onBody(chunk: Buffer): void;
+  onComplete(): void;
+}
+
+export interface RequestParser {
+  /** Feeds bytes; returns the bytes used (less than the chunk only after an upgrade head) or an Error with `code` (HPE_*). */
+  execute(chunk: Buffer): number | (Error & { code?: string });
+  /** Signals EOF; returns an Error when a request was cut short. */
+  finish(): (Error & { code?: string }) | undefined;
+  close(): void;
+}
+
+/** A request parser for one downstream connection; it parses many requests in sequence (keep-alive, pipelining). */
+export function createRequestParser(events: RequestParserEvents, maxHeaderSize = 0): RequestParser {
+  const p = new HTTPParser();
+  p.initialize(HTTPParser.REQUEST, {}, maxHeaderSize, 0);
+  let pending: string[] | undefined;
+  let pendingUrl = "";
+  // Heads split across reads (or with many headers) arrive in pieces through kOnHeaders.
+  p[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
+    pending = pending ? pending.concat(headers) : headers;
+    pendingUrl += url;
+  };
+  p[HTTPParser.kOnHeadersComplete] = (_maj: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined,
+    _status: unknown, _msg: unknown, upgrade: boolean, keepAlive: boolean): number => {
+    let all = headers ?? [];
+    if (pending) {
+      all = pending.concat(all);
+      pending = undefined;
+    }
+    const target = url ? pendingUrl + url : pendingUrl;
+    pendingUrl = "";
+    events.onHeaders(methods[method] ?? "GET", target, minor, all, keepAlive, upgrade);
+    return 0;
+  };
+  p[HTTPParser.kOnBody] = (chunk: Buffer) => events.onBody(chunk);
+  p[HTTPParser.kOnMessageComplete] = () => {
+    pending = undefined; // request trailers are not forwarded
+    events.onComplete();
+  };
+  return {
+    execute: (chunk) => p.execute(chunk),
     finish() {
       const r = p.finish();
       return r instanceof Error ? r : undefined;

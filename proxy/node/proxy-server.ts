@@ -23,6 +23,7 @@ import { startTcpListener, type TcpListener } from "./tcp-listener.ts";
 import { startClusterTasks, type ClusterTasks } from "./health-checker.ts";
 import { createSecretStore, type SecretStore } from "./tls-secrets.ts";
 import { hasTls } from "./tls-listener.ts";
+import { createNodeTelemetry, type NodeTelemetry } from "./telemetry.ts";
 
 export interface ProxyServerOptions {
   filters: ReadonlyMap<string, HttpFilterFactory<unknown>>;
@@ -33,6 +34,8 @@ export interface ProxyServerOptions {
   random?: () => number;
   /** Overrides the config's admin address. */
   admin?: { address: string; port: number };
+  /** More admin JSON pages by path (the xDS client's `/xds_status`). */
+  adminPages?: Readonly<Record<string, () => unknown>>;
   /** How often secret files are polled besides file-change events (default 2 s). */
   secretPollMs?: number;
 }
@@ -47,6 +50,8 @@ export interface ProxyServer {
   adminAddress(): AddressInfo | undefined;
   readonly stats: StatsRegistry;
   readonly secrets: SecretStore;
+  /** Istio metrics, access log, tracing and audit of the active config (undefined without `telemetry:`). */
+  telemetry(): NodeTelemetry | undefined;
   /** Stops accepting, waits for in-flight requests up to `timeoutMs`, then closes everything. */
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -69,6 +74,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     stats,
     noCluster: stats.cluster(""),
     secrets,
+    telemetry: undefined,
     log,
     accessLog: options.accessLog ?? (() => undefined),
     draining: false,
@@ -92,6 +98,8 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     if (ctx.draining) throw new Error("the proxy is draining");
     await secrets.apply(config.secrets);
     const snap = compileSnapshot(config, { random, stats, filters: options.filters, filterContext, previous: current });
+    const oldTelemetry = ctx.telemetry;
+    const telemetry = await createNodeTelemetry(config, oldTelemetry, log);
     const started = new Map<string, Running>();
     const replaced: Running[] = [];
     try {
@@ -106,8 +114,12 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       }
     } catch (err) {
       for (const r of started.values()) void r.l.stopAccepting();
+      if (telemetry !== oldTelemetry) void telemetry?.close();
       throw err;
     }
+    // Requests read the telemetry when they start; those in flight finish with the one they began with.
+    ctx.telemetry = telemetry;
+    if (oldTelemetry !== undefined && oldTelemetry !== telemetry) setTimeout(() => void oldTelemetry.close(), 30_000).unref();
     // Commit: swap state on kept listeners, add new ones, retire the rest.
     for (const [name, rt] of snap.listeners) {
       const fresh = started.get(name);
@@ -136,7 +148,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     tasks = startClusterTasks(snap, { secrets, log });
     const adminAddr = options.admin ?? config.admin;
     if (!admin && adminAddr) {
-      admin = await startAdmin(adminAddr.address, adminAddr.port, { snapshot: () => current, stats, secrets, draining: () => ctx.draining });
+      admin = await startAdmin(adminAddr.address, adminAddr.port, { snapshot: () => current, stats, secrets, draining: () => ctx.draining, telemetry: () => ctx.telemetry, ...(options.adminPages ? { pages: options.adminPages } : {}) });
       const a = admin.address();
       log(`admin on ${a.address}:${a.port}`);
     }
@@ -152,6 +164,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const server: ProxyServer = {
     stats,
     secrets,
+    telemetry: () => ctx.telemetry,
     apply(config) {
       const next = applying.then(() => applyNow(config));
       applying = next.catch(() => undefined);
@@ -186,6 +199,9 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       if (current) for (const c of current.clusters.all()) for (const h of c.hosts) closePool(h);
       await admin?.close();
       admin = undefined;
+      const tel = ctx.telemetry;
+      ctx.telemetry = undefined;
+      await tel?.close();
     },
   };
   return server;

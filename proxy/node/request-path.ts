@@ -5,7 +5,8 @@
  * responses and redirects, cluster and host selection under the `maxRequests` breaker, the route
  * timeout (or a gRPC request's `grpc-timeout`), retries and mirrors set up, local replies with Envoy
  * response flags and details, requests the HTTP/1.1 codec rejected (400/431/408 with flag DPE), and
- * the end of every request: counters, filters' `onComplete`, stats and the JSON access log.
+ * the end of every request: counters, filters' `onComplete`, stats and the JSON access log. With a
+ * `telemetry:` section the request also starts and ends its Istio telemetry (telemetry.ts).
  */
 import { accessLogRecord } from "../access-log-record.ts";
 import { normalizeTarget } from "../request-target.ts";
@@ -24,7 +25,8 @@ import { H1Pool } from "./h1-upstream.ts";
 import { H2Pool } from "./h2-upstream.ts";
 import { mirror } from "./mirror.ts";
 import { isH2WebSocket, tunnelH2WebSocket } from "./h2-websocket.ts";
-import { upstreamTlsSettings } from "./tls-identity.ts";
+import { upstreamTlsSettings, type WithConnection } from "./tls-identity.ts";
+import { telemetryEnd, telemetryOutsideExchange, telemetryStart } from "./telemetry.ts";
 
 type DownReq = IncomingMessage | Http2ServerRequest;
 type DownRes = ServerResponse | Http2ServerResponse;
@@ -38,6 +40,8 @@ export function handleRequest(state: HttpListenerState, req: DownReq, res: DownR
   state.ctx.inflight++;
   tag(res, ex);
   res.on("close", onResClose);
+  const tel = state.ctx.telemetry;
+  if (tel !== undefined) telemetryStart(ex, tel);
   if (state.ctx.draining && !h2) (res as ServerResponse).shouldKeepAlive = false;
   if (ex.info.badTransferEncoding && !h2) {
     (res as ServerResponse).shouldKeepAlive = false;
@@ -163,6 +167,7 @@ export function localReply(ex: Exchange, status: number, flag: string, body: str
   const res = ex.res;
   if (ex.grpc && status >= 400) {
     ex.status = 200;
+    ex.grpcStatus = Number(GRPC_STATUS[status] ?? "2");
     const h = { "content-type": "application/grpc", "grpc-status": GRPC_STATUS[status] ?? "2", "grpc-message": encodeURIComponent(body || `HTTP ${status}`) };
     ex.headersSent = true;
     if (ex.h2) (res as Http2ServerResponse).stream.respond({ ":status": 200, ...h }, { endStream: true });
@@ -177,7 +182,9 @@ export function localReply(ex: Exchange, status: number, flag: string, body: str
   ex.headersSent = true;
   const h: Record<string, string> = { ...headers };
   if (body !== "" && !Object.keys(h).some((k) => k.toLowerCase() === "content-type")) h["content-type"] = "text/plain";
-  h["content-length"] = String(Buffer.byteLength(body));
+  const length = Buffer.byteLength(body);
+  ex.responseBytes = length;
+  h["content-length"] = String(length);
   res.writeHead(status, h);
   (res as ServerResponse).end(body);
   finish(ex);
@@ -210,6 +217,7 @@ export function finish(ex: Exchange): void {
     }
   }
   if (ex.state.listener.http.accessLog) ctx.accessLog(accessLogLine(ex, ms));
+  if (ex.tel !== undefined) telemetryEnd(ex, ex.tel, ms);
   if (ctx.draining && ctx.inflight === 0) ctx.onIdle?.();
 }
 
@@ -276,6 +284,7 @@ export function onClientError(state: HttpListenerState, err: Error & { code?: st
   socket.end(`HTTP/1.1 ${status} ${REASONS[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   const ctx = state.ctx;
   ctx.noCluster.record(status, 0, flag);
+  if (ctx.telemetry !== undefined) telemetryOutsideExchange(ctx.telemetry, state.listener.config.trafficDirection === "OUTBOUND", socket as WithConnection, undefined, status, flag, 0);
   if (state.listener.http.accessLog) {
     ctx.accessLog(JSON.stringify({
       start_time: new Date().toISOString(),

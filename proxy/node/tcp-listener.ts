@@ -5,13 +5,15 @@
  * mTLS first (client certificate verified against the bundle; PERMISSIVE also takes plaintext, told
  * apart by the first byte), and a cluster with `tls` gets an mTLS connection with its SPIFFE ID
  * checked. An idle timeout closes both sides. Connect failures close the downstream (flag UF); stats
- * record one entry per connection.
+ * record one entry per connection, and Istio's `istio_tcp_*` metrics (with the peer's SPIFFE ID) and
+ * the access log one opened/closed pair with the bytes both ways when telemetry is configured.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import type { ListenerRuntime, Snapshot } from "../snapshot.ts";
 import type { HostContext } from "./exchange.ts";
 import { connectUpstreamTls, upstreamTlsSettings } from "./tls-identity.ts";
+import { tcpEnd, tcpStart } from "./telemetry.ts";
 
 export interface TcpListenerState {
   snapshot: Snapshot;
@@ -101,8 +103,10 @@ function proxyConnection(state: TcpListenerState, down: Socket): void {
   const ctx = state.ctx;
   const cluster = state.snapshot.clusters.get(state.listener.tcp.cluster);
   const host = cluster?.pick();
+  const tel = ctx.telemetry === undefined ? undefined : tcpStart(ctx, state.listener.config.trafficDirection === "OUTBOUND", cluster?.config, down);
   if (cluster === undefined || host === undefined) {
     (cluster?.stats ?? ctx.noCluster).record(0, 0, cluster ? "UH" : "NC");
+    if (tel !== undefined) tcpEnd(tel, down, cluster ? "UH" : "NC", { cluster: cluster?.name });
     down.on("error", () => undefined);
     down.destroy();
     return;
@@ -119,6 +123,7 @@ function proxyConnection(state: TcpListenerState, down: Socket): void {
     ctx.inflight--;
     host.activeRequests--;
     cluster.stats.record(0, performance.now() - start, connected ? flag : "UF");
+    if (tel !== undefined) tcpEnd(tel, down, connected ? (flag === "IDLE" ? "" : flag) : "UF", { cluster: cluster.name, host: host.key });
     if (ctx.draining && ctx.inflight === 0) ctx.onIdle?.();
   };
   if (cluster.connectTimeoutMs > 0) up.setTimeout(cluster.connectTimeoutMs);

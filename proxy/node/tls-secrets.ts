@@ -1,7 +1,7 @@
 /**
  * @module proxy/node/tls-secrets
- * The proxy's secrets (SDS by file): certificate chains, private keys and trust bundles read from the
- * files a config names, turned into `tls.SecureContext`s (cached per certificate/bundle pair) and
+ * The proxy's secrets (SDS by file, or inline from xDS): certificate chains, private keys and trust
+ * bundles read from the files a config names (or given inline), turned into `tls.SecureContext`s (cached per certificate/bundle pair) and
  * watched. When a file changes the secret is re-read and checked (the key must match the certificate);
  * a good one replaces the old for new connections only — connections already open keep theirs — and a
  * bad or half-written one is logged and ignored until the next change, so rotation never drops traffic.
@@ -57,6 +57,10 @@ async function readMaterial(s: SecretConfig): Promise<Material> {
     [m.cert, m.key] = await Promise.all([readFile(s.tlsCertificate.certificateChainFile, "utf8"), readFile(s.tlsCertificate.privateKeyFile, "utf8")]);
   }
   if (s.validationContext) m.ca = await readFile(s.validationContext.trustedCaFile, "utf8");
+  if (s.inline) {
+    if (!s.tlsCertificate && s.inline.certificateChain !== undefined) [m.cert, m.key] = [s.inline.certificateChain, s.inline.privateKey];
+    if (!s.validationContext && s.inline.trustedCa !== undefined) m.ca = s.inline.trustedCa;
+  }
   // Throws on a bad PEM or a key that does not match the certificate.
   createSecureContext({ ...m, minVersion: MIN_VERSION });
   return m;
@@ -137,17 +141,26 @@ export function createSecretStore(options: SecretStoreOptions = {}): SecretStore
       const nextMaterial = new Map<string, Material>();
       for (const s of secrets) {
         const same = configs.get(s.name);
-        const kept = same && JSON.stringify(filesOf(same)) === JSON.stringify(filesOf(s)) ? material.get(s.name) : undefined;
+        const kept = same && JSON.stringify(filesOf(same)) === JSON.stringify(filesOf(s)) && JSON.stringify(same.inline) === JSON.stringify(s.inline) ? material.get(s.name) : undefined;
         try {
           nextMaterial.set(s.name, kept ?? (await readMaterial(s)));
         } catch (err) {
           throw new Error(`secret ${s.name}: ${(err as Error).message}`);
         }
       }
+      // Secrets whose content changed under the same name (SDS rotation) notify like a file rotation.
+      const rotated = [...nextMaterial].filter(([n, m]) => {
+        const old = material.get(n);
+        return old !== undefined && (old.cert !== m.cert || old.key !== m.key || old.ca !== m.ca);
+      }).map(([n]) => n);
       configs = new Map(secrets.map((s) => [s.name, s]));
       material = nextMaterial;
       cache = new Map();
       rewatch();
+      if (rotated.length > 0) {
+        log(`secret(s) rotated: ${rotated.join(", ")}; new connections use them`);
+        for (const l of listeners) l(rotated);
+      }
     },
     context(certSecret, validationSecret) {
       const k = `${certSecret ?? ""}\0${validationSecret ?? ""}`;

@@ -3,7 +3,7 @@
  * `Upgrade` requests (WebSocket and others) on HTTP/1.1: the request is routed like any other, then a
  * fresh upstream connection gets the request head and the two sockets are joined byte for byte; the
  * upstream's `101 Switching Protocols` (or its refusal) flows back unchanged. The status of the first
- * upstream response line is recorded in the stats when the tunnel closes.
+ * upstream response line is recorded in the stats (and Istio's metrics) when the tunnel closes.
  */
 import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -11,7 +11,8 @@ import { randomUUID } from "node:crypto";
 import type { RouteRequest } from "../router/route-table.ts";
 import type { HttpListenerState } from "./exchange.ts";
 import { scanRequestHeaders, upstreamHeaderLines, type RequestHeadInfo } from "./headers.ts";
-import { connectUpstreamTls, upstreamTlsSettings } from "./tls-identity.ts";
+import { connectUpstreamTls, upstreamTlsSettings, type WithConnection } from "./tls-identity.ts";
+import { telemetryOutsideExchange } from "./telemetry.ts";
 
 const REASONS: Record<number, string> = { 404: "Not Found", 502: "Bad Gateway", 503: "Service Unavailable" };
 
@@ -29,8 +30,10 @@ export function handleUpgrade(state: HttpListenerState, req: IncomingMessage, so
     },
   };
   const ctx = state.ctx;
+  const outbound = state.listener.config.trafficDirection === "OUTBOUND";
   const fail = (status: number, flag: string, stats = ctx.noCluster) => {
     stats.record(status, performance.now() - start, flag);
+    if (ctx.telemetry !== undefined) telemetryOutsideExchange(ctx.telemetry, outbound, socket as WithConnection, undefined, status, flag, performance.now() - start);
     socket.on("error", () => socket.destroy());
     if (!socket.destroyed) socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   };
@@ -66,6 +69,7 @@ export function handleUpgrade(state: HttpListenerState, req: IncomingMessage, so
     host.activeRequests--;
     ctx.inflight--;
     cluster.stats.record(connected ? status : 503, performance.now() - start, connected ? flag : "UF");
+    if (ctx.telemetry !== undefined) telemetryOutsideExchange(ctx.telemetry, outbound, socket as WithConnection, cluster.config, connected ? status : 503, connected ? flag : "UF", performance.now() - start);
     if (ctx.draining && ctx.inflight === 0) ctx.onIdle?.();
   };
   if (cluster.connectTimeoutMs > 0) up.setTimeout(cluster.connectTimeoutMs, () => { if (!connected) up.destroy(new Error("connect timeout")); });

@@ -95,7 +95,7 @@ describe("state of the world", () => {
     s.cancel();
   });
 
-  it("serves named EDS subscriptions, answers new names at once, and ignores stale nonces", async () => {
+  it("serves named EDS subscriptions, answers new names at once (only them), and ignores stale nonces", async () => {
     cache.setSnapshot(node.id, snap(["a", "b", "c"]));
     const s = createAdsClient({ baseUrl: `http://${server.address}` }).sotw();
     s.send(sotwRequest({ node, typeUrl: TypeUrl.endpoint, resourceNames: ["a"] }));
@@ -103,7 +103,9 @@ describe("state of the world", () => {
     expect(r1.resources).toHaveLength(1);
     s.send(sotwRequest({ typeUrl: TypeUrl.endpoint, versionInfo: r1.versionInfo, responseNonce: r1.nonce, resourceNames: ["a", "b"] }));
     const r2 = await s.next();
-    expect(r2.resources).toHaveLength(2);
+    // EDS is not a full-state type: the response carries only the newly subscribed name.
+    expect(r2.resources).toHaveLength(1);
+    expect(events.filter((e) => e.kind === "send").at(-1)).toMatchObject({ names: ["b"] });
     expect(r2.versionInfo).toBe(r1.versionInfo);
     // A request answering the old nonce is stale: ignored, even with new names.
     s.send(sotwRequest({ typeUrl: TypeUrl.endpoint, responseNonce: r1.nonce, resourceNames: ["c"] }));
@@ -113,6 +115,42 @@ describe("state of the world", () => {
     const r3 = await s.next();
     expect(r3.resources).toHaveLength(2);
     expect(status.node(node.id)!.types.find((t) => t.type === "EDS")!.subscribed).toEqual(["a", "b"]);
+    s.cancel();
+  });
+
+  it("sends only changed load assignments, keeps CDS full, and resends what was unsubscribed and subscribed again", async () => {
+    const s0 = snap(["a", "b", "c"]);
+    cache.setSnapshot(node.id, s0);
+    const s = createAdsClient({ baseUrl: `http://${server.address}` }).sotw();
+    const sends = () => events.filter((e): e is Extract<StreamEvent, { kind: "send" }> => e.kind === "send");
+    s.send(sotwRequest({ node, typeUrl: TypeUrl.cluster }));
+    s.send(sotwRequest({ typeUrl: TypeUrl.endpoint, resourceNames: ["a", "b", "c"] }));
+    const cds = await s.next();
+    const eds = await s.next();
+    expect(cds.resources).toHaveLength(3);
+    expect(eds.resources).toHaveLength(3);
+    s.send(sotwRequest({ typeUrl: TypeUrl.cluster, versionInfo: cds.versionInfo, responseNonce: cds.nonce }));
+    s.send(sotwRequest({ typeUrl: TypeUrl.endpoint, versionInfo: eds.versionInfo, responseNonce: eds.nonce, resourceNames: ["a", "b", "c"] }));
+    await until(() => status.node(node.id)!.types.every((t) => t.ackedVersion !== undefined));
+    // One load assignment changes, derived from the previous snapshot (the incremental path).
+    const s1 = createSnapshot({
+      [TypeUrl.listener]: [rdsApiListener("web", "web-routes")],
+      [TypeUrl.route]: [routeConfig("web-routes", ["a", "b", "c"])],
+      [TypeUrl.cluster]: ["a", "b", "c"].map(edsCluster),
+      [TypeUrl.endpoint]: [loadAssignment("a"), loadAssignment("b", [9999]), loadAssignment("c")],
+    }, "r2", s0);
+    cache.setSnapshot(node.id, s1);
+    const r1 = await s.next();
+    expect(r1.typeUrl).toBe(TypeUrl.endpoint);
+    expect(r1.versionInfo).toBe(s1.version(TypeUrl.endpoint));
+    expect(sends().at(-1)!.names).toEqual(["b"]);
+    expect(s.buffered).toBe(0); // CDS did not change: nothing sent for it
+    // Drop "c", then ask for it again: the client forgot it, so it is sent again.
+    s.send(sotwRequest({ typeUrl: TypeUrl.endpoint, versionInfo: r1.versionInfo, responseNonce: r1.nonce, resourceNames: ["a", "b"] }));
+    await until(() => status.node(node.id)!.types.find((t) => t.type === "EDS")!.subscribed.length === 2);
+    s.send(sotwRequest({ typeUrl: TypeUrl.endpoint, versionInfo: r1.versionInfo, responseNonce: r1.nonce, resourceNames: ["a", "b", "c"] }));
+    await s.next();
+    expect(sends().at(-1)!.names).toEqual(["c"]);
     s.cancel();
   });
 

@@ -41,6 +41,8 @@ export interface ConsulStartOptions {
   /** Extra HCL passed with `-hcl` (for example `connect { enabled = true }` tweaks). */
   hcl?: string[];
   extraArgs?: string[];
+  /** Ports to reuse (e.g. to restart an agent at the same address); the others are chosen free. */
+  ports?: Partial<ConsulPorts>;
 }
 
 async function getJson(url: string): Promise<unknown> {
@@ -80,18 +82,18 @@ const consul: Peer<ConsulHandle, ConsulStartOptions> = {
     const work = tmpDataDir("consul");
     const dataDir = join(work, "data");
     const [http, grpc, grpcTls, dns, serfLan, serfWan, server] = (await freePorts(7)) as [number, number, number, number, number, number, number];
-    const ports: ConsulPorts = { http, grpc, grpcTls, dns, serfLan, serfWan, server };
+    const ports: ConsulPorts = { http, grpc, grpcTls, dns, serfLan, serfWan, server, ...opts.ports };
     const nodeName = `weft-interop-${randomBytes(3).toString("hex")}`;
     const args = [
       "agent", "-dev", "-node", nodeName, "-data-dir", dataDir,
       "-bind", "127.0.0.1", "-advertise", "127.0.0.1", "-client", "127.0.0.1",
-      "-http-port", String(http), "-grpc-port", String(grpc), "-grpc-tls-port", String(grpcTls), "-dns-port", String(dns),
-      "-serf-lan-port", String(serfLan), "-serf-wan-port", String(serfWan), "-server-port", String(server),
+      "-http-port", String(ports.http), "-grpc-port", String(ports.grpc), "-grpc-tls-port", String(ports.grpcTls), "-dns-port", String(ports.dns),
+      "-serf-lan-port", String(ports.serfLan), "-serf-wan-port", String(ports.serfWan), "-server-port", String(ports.server),
       ...(opts.hcl ?? []).flatMap((h) => ["-hcl", h]), ...(opts.extraArgs ?? []),
     ];
     const logPath = join(work, "consul.log");
-    const proc = spawnPeer(consulBin, args, { cwd: work, logPath, env: { CONSUL_HTTP_ADDR: `127.0.0.1:${http}` } });
-    const url = `http://127.0.0.1:${http}`;
+    const proc = spawnPeer(consulBin, args, { cwd: work, logPath, env: { CONSUL_HTTP_ADDR: `127.0.0.1:${ports.http}` } });
+    const url = `http://127.0.0.1:${ports.http}`;
     try {
       await waitFor(async () => {
         const leader = await getJson(`${url}/v1/status/leader`);
@@ -103,7 +105,7 @@ const consul: Peer<ConsulHandle, ConsulStartOptions> = {
       await proc.stop();
       throw error;
     }
-    return { url, httpAddr: `127.0.0.1:${http}`, ports, nodeName, dataDir, bin: consulBin, process: proc, logPath, stop: () => proc.stop() };
+    return { url, httpAddr: `127.0.0.1:${ports.http}`, ports, nodeName, dataDir, bin: consulBin, process: proc, logPath, stop: () => proc.stop() };
   },
 };
 
