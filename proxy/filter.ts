@@ -36,6 +36,10 @@ export interface FilterStream {
     /** The verified peer certificate's subject DN in RFC 4514 form (`CN=a,O=b`); absent when empty or plaintext. */
     readonly peerSubject?: string;
     readonly sni?: string;
+    /** The address the connection arrived on (the destination IP), when the host knows it. */
+    readonly localAddress?: string;
+    /** The port the connection arrived on (the destination port), when the host knows it. */
+    readonly localPort?: number;
   };
   /** The matched route's name, or undefined when no route matched. */
   readonly routeName: string | undefined;

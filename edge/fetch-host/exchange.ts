@@ -34,6 +34,9 @@ export interface DownstreamInfo {
   sni?: string;
   /** `http` or `https` as the client used it. */
   scheme?: string;
+  /** The address and port the connection arrived on (destination IP and port), when the runtime knows them. */
+  localAddress?: string;
+  localPort?: number;
   /** The downstream HTTP version when the runtime knows it (fetch hosts usually do not): `HTTP/1.1`. */
   protocol?: string;
 }

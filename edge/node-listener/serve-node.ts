@@ -83,7 +83,7 @@ export async function serveOnNode(o: NodeListenerOptions): Promise<NodeListener>
   const scheme = o.tls ? "https" : "http";
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket as TLSSocket;
-    const info: DownstreamInfo = { remoteAddress: (socket.remoteAddress ?? "").replace(/^::ffff:/, ""), scheme, protocol: `HTTP/${req.httpVersion}` };
+    const info: DownstreamInfo = { remoteAddress: (socket.remoteAddress ?? "").replace(/^::ffff:/, ""), scheme, protocol: `HTTP/${req.httpVersion}`, ...(socket.localPort !== undefined ? { localAddress: (socket.localAddress ?? "").replace(/^::ffff:/, ""), localPort: socket.localPort } : {}) };
     if (o.tls?.clientCa !== undefined && socket.authorized) {
       const principal = spiffeIdFromSan(socket.getPeerCertificate().subjectaltname);
       if (principal !== undefined) info.principal = principal;

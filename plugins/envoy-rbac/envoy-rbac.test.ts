@@ -277,4 +277,15 @@ describe("config forms and the HTTP filter", () => {
     expect(await filter!.onRequest!(createTestStream({ path: "/ok" }))).toBeUndefined();
     expect(httpFilters.get("envoy.filters.http.rbac")!.schema.safeParse({ rules: { action: 7, policies: 3 } }).success).toBe(false);
   });
+  it("decides destination_port and destination_ip from the stream's local port and address", async () => {
+    const ctx = createTestContext();
+    const config = { rules: { action: "ALLOW", policies: { p: { permissions: [{ andRules: { rules: [{ destinationPort: 8080 }, { destinationIp: { addressPrefix: "10.0.0.0", prefixLen: 8 } }] } }], principals: [{ any: true }] } } } };
+    const [filter] = buildFilterChain([{ name: "envoy.filters.http.rbac", config }], httpFilters, ctx);
+    const at = (localAddress: string | undefined, localPort: number | undefined) => filter!.onRequest!(createTestStream({ connection: { remoteAddress: "10.1.1.1", ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) } }));
+    expect(await at("10.0.0.9", 8080)).toBeUndefined();
+    expect(await at("::ffff:10.0.0.9", 8080)).toBeUndefined();
+    expect(await at("10.0.0.9", 8081)).toMatchObject({ status: 403 });
+    expect(await at("192.168.0.1", 8080)).toMatchObject({ status: 403 });
+    expect(await at(undefined, undefined)).toMatchObject({ status: 403 });
+  });
 });

@@ -18,17 +18,11 @@ import type { EnvoyRbacConfig } from "./config.ts";
 /** `Record<filterName, Record<key, value>>`: Envoy-style dynamic metadata shared by Envoy-compatible filters. */
 export const ENVOY_DYNAMIC_METADATA_KEY = "weft.envoy_dynamic_metadata";
 
-/** Connection fields a host may add beyond the `FilterStream` contract. */
-interface LocalSide {
-  localAddress?: string;
-  localPort?: number;
-}
-
 function toRequest(stream: FilterStream): AuthzRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of stream.headers.entries()) headers[k] = v;
   const jwt = stream.metadata.get(JWT_AUTHN_KEY) as JwtAuthnResult | undefined;
-  const local = stream.connection as FilterStream["connection"] & LocalSide;
+  const local = stream.connection;
   const ip = normalizeIp(stream.connection.remoteAddress);
   return {
     destination: {

@@ -175,3 +175,25 @@ spec:
     expect(ctx.logs.join("\n")).toMatch(/provider "opa", which the host did not supply/);
   });
 });
+
+describe("destination port and address", () => {
+  const byPort = `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: by-port, namespace: foo}
+spec:
+  rules: [{to: [{operation: {ports: ["8080"]}}], when: [{key: destination.ip, values: ["10.0.0.0/8"]}]}]
+`;
+  const decide = async (extra: Record<string, unknown>, connection: Record<string, unknown>) => {
+    const filter = rbacFilter.create(rbacFilter.schema.parse({ policies: byPort, namespace: "foo", ...extra }), createTestContext());
+    const reply = await filter.onRequest!(createTestStream({ connection }));
+    return reply === undefined ? "allow" : (reply as LocalReply).status;
+  };
+  it("come from the connection's local side unless configured", async () => {
+    expect(await decide({}, { localAddress: "::ffff:10.0.0.9", localPort: 8080 })).toBe("allow");
+    expect(await decide({}, { localAddress: "10.0.0.9", localPort: 8081 })).toBe(403);
+    expect(await decide({}, { localAddress: "192.168.0.1", localPort: 8080 })).toBe(403);
+    expect(await decide({}, {})).toBe(403);
+    expect(await decide({ port: 8080, destinationIp: "10.0.0.1" }, { localAddress: "192.168.0.1", localPort: 9000 })).toBe("allow");
+  });
+});

@@ -2,7 +2,8 @@
  * @module plugins/rbac/request
  * Maps a request in flight (`FilterStream`) onto the policy engine's `AuthzRequest`: the peer principal
  * from mTLS, the direct and original client addresses, the validated JWT that jwt-authn left in the
- * metadata, and the HTTP method, target, host and headers.
+ * metadata, the destination port and address (configured, else the connection's local side), and the
+ * HTTP method, target, host and headers.
  */
 import type { FilterStream } from "../../proxy/filter.ts";
 import type { AuthzRequest } from "../../core/policy/index.ts";
@@ -26,12 +27,16 @@ export function toAuthzRequest(stream: FilterStream, cfg: RbacConfig): AuthzRequ
   for (const [k, v] of stream.headers.entries()) headers[k] = v;
   const jwt = stream.metadata.get(JWT_AUTHN_KEY) as JwtAuthnResult | undefined;
   const ip = normalizeIp(stream.connection.remoteAddress);
+  // The configured port and address win (a proxy behind a port mapping); else the connection's own.
+  const port = cfg.port ?? stream.connection.localPort;
+  const local = stream.connection.localAddress;
+  const destinationIp = cfg.destinationIp ?? (local !== undefined ? normalizeIp(local) : undefined);
   return {
     destination: {
       namespace: cfg.namespace,
       ...(cfg.labels ? { labels: cfg.labels } : {}),
-      ...(cfg.port !== undefined ? { port: cfg.port } : {}),
-      ...(cfg.destinationIp !== undefined ? { ip: cfg.destinationIp } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(destinationIp !== undefined ? { ip: destinationIp } : {}),
       ...(cfg.service !== undefined ? { service: cfg.service } : {}),
     },
     source: {

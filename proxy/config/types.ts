@@ -134,7 +134,8 @@ export interface HttpConnectionManagerConfig {
   maxRequestHeadersBytes: number;
   /**
    * Largest request body accepted, in bytes (absent = no limit); larger gets 413, streamed bodies
-   * counted as they arrive. Enforced by the fetch hosts (edge/); the Node host does not enforce it yet.
+   * counted as they arrive (Node host: as they are forwarded, so an upstream may see the first bytes of
+   * a chunked body before the 413; fetch hosts: read up to the limit before the upstream call).
    */
   maxRequestBodyBytes?: number;
   /**

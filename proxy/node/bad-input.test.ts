@@ -4,11 +4,13 @@
  * not, and that the proxy keeps serving the next request.
  */
 import { connect } from "node:net";
+import { connect as h2connect } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pathBypassCases } from "../../test-support/path-bypass-cases.ts";
 import { rawExchange, startProxy, startUpstream, type TestProxy, type Upstream } from "./test-support.ts";
 
 const firstStatus = (text: string) => /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+const countOk = (text: string) => text.split("HTTP/1.1 200").length - 1;
 const untilHead = (t: string) => /\r\n\r\n/.test(t);
 
 /** Sends raw bytes; resolves with everything received until the proxy closes the connection (or 5 s). */
@@ -62,6 +64,12 @@ listeners:
       idleTimeoutMs: 400
       maxRequestHeadersBytes: 4096
       filters:${rbac}${routes}
+  - name: limited
+    address: 127.0.0.1:0
+    http:
+      accessLog: true
+      maxRequestBodyBytes: 16
+      filters: [{ name: router }]${routes}
   - name: strict-paths
     address: 127.0.0.1:0
     http:
@@ -116,6 +124,57 @@ clusters:
       expect(firstStatus(text)).toBe("431");
       expect(proxy.accessLog.slice(logged)).toContainEqual(expect.objectContaining({ response_code: 431, response_flags: "DPE" }));
       await stillServing();
+    });
+  });
+
+  describe("maxRequestBodyBytes (16 on the limited listener)", () => {
+    const logOf = (path: string) => proxy.accessLog.find((l) => l.path === path && l.listener === "limited");
+
+    it("a declared Content-Length over the limit → 413, never forwarded", async () => {
+      const before = seen.length;
+      const text = await untilClosed(proxy.port("limited"), `POST /big-declared HTTP/1.1\r\nhost: x\r\ncontent-length: 17\r\n\r\n${"a".repeat(17)}`);
+      expect(firstStatus(text)).toBe("413");
+      expect(seen.slice(before)).not.toContain("/big-declared");
+      await expect.poll(() => logOf("/big-declared")).toMatchObject({ response_code: 413, response_flags: "-", response_code_details: "request_payload_too_large" });
+      await stillServing("limited");
+    });
+
+    it("a body at the limit is forwarded", async () => {
+      const text = await untilClosed(proxy.port("limited"), `POST /at-limit HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 16\r\n\r\n${"a".repeat(16)}`);
+      expect(firstStatus(text)).toBe("200");
+      expect(text).toContain("ok /at-limit");
+    });
+
+    it("a chunked body that crosses the limit → 413, connection closed", async () => {
+      const chunk = (n: number) => `${n.toString(16)}\r\n${"b".repeat(n)}\r\n`;
+      const text = await untilClosed(proxy.port("limited"), `POST /big-chunked HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n${chunk(10)}${chunk(10)}0\r\n\r\n`);
+      expect(firstStatus(text)).toBe("413");
+      expect(countOk(text)).toBe(0);
+      await expect.poll(() => logOf("/big-chunked")).toMatchObject({ response_code: 413, response_flags: "-", response_code_details: "request_payload_too_large" });
+      await stillServing("limited");
+    });
+
+    it.each([
+      ["declared", { "content-length": "40" }],
+      ["streamed", {}],
+    ])("HTTP/2, %s body over the limit → 413", async (name, extra) => {
+      const path = `/h2-${name}`;
+      const before = seen.length;
+      const session = h2connect(`http://127.0.0.1:${proxy.port("limited")}`);
+      try {
+        const status = await new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ":method": "POST", ":path": path, ...extra });
+          stream.on("response", (h) => resolve(Number(h[":status"])));
+          stream.on("error", reject);
+          stream.write("c".repeat(20));
+          stream.end("c".repeat(20));
+        });
+        expect(status).toBe(413);
+      } finally {
+        session.close();
+      }
+      await expect.poll(() => logOf(path)).toMatchObject({ response_code: 413, response_code_details: "request_payload_too_large" });
+      if (name === "declared") expect(seen.slice(before)).not.toContain(path);
     });
   });
 

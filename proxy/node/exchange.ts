@@ -324,6 +324,21 @@ export class Exchange implements RouteRequest {
     if (!this.requestDone) this.req.resume();
   }
 
+  /**
+   * The streamed body crossed the listener's `maxRequestBodyBytes`: the try is reset, and the client
+   * gets 413 if the response has not started (else its response is cut short); the connection closes.
+   */
+  rejectBody(limit: number): void {
+    this.req.removeListener("data", onReqData);
+    this.req.removeListener("end", onReqEnd);
+    this.bodyAttached = false;
+    this.body = null;
+    this.mirrors = undefined;
+    this.abortTry();
+    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    localReply(this, 413, "", `request body exceeds ${limit} bytes`, undefined, "request_payload_too_large");
+  }
+
   // ------------------------------------------------------------ upstream events
 
   onUpstreamHeaders(status: number, raw: string[]): void {
@@ -463,6 +478,8 @@ function onReqData(this: Tagged, chunk: Buffer): void {
   const ex = this[kEx];
   if (!ex) return;
   ex.bodyBytes += chunk.length;
+  const limit = ex.state.listener.http.maxRequestBodyBytes;
+  if (limit !== undefined && ex.bodyBytes > limit && !ex.done) return ex.rejectBody(limit);
   if (ex.body !== null) {
     if (ex.bodyBytes > BODY_BUFFER_LIMIT) ex.body = null; // too big to replay: no more retries or mirrors
     else ex.body.push(chunk);

@@ -79,9 +79,11 @@ class NodeFilterStream implements FilterStream {
     this.scheme = ex.scheme;
     this.headers = new RawHeaderMap(ex.rawHeaders);
     const c = ex.conn;
+    const socket = ex.req.socket;
+    const local = { localAddress: socket.localAddress, localPort: socket.localPort };
     this.connection = c === undefined
-      ? { remoteAddress: ex.req.socket.remoteAddress ?? "" }
-      : { remoteAddress: ex.req.socket.remoteAddress ?? "", principal: c.principal, peerSubject: c.peerSubject, sni: c.sni };
+      ? { remoteAddress: socket.remoteAddress ?? "", ...local }
+      : { remoteAddress: socket.remoteAddress ?? "", principal: c.principal, peerSubject: c.peerSubject, sni: c.sni, ...local };
     this.routeName = ex.route?.name;
   }
 

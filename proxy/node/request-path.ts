@@ -47,6 +47,12 @@ export function handleRequest(state: HttpListenerState, req: DownReq, res: DownR
     (res as ServerResponse).shouldKeepAlive = false;
     return localReply(ex, 400, "DPE", "", undefined, "codec_error{invalid_transfer_encoding}");
   }
+  const maxBody = state.listener.http.maxRequestBodyBytes;
+  if (maxBody !== undefined && ex.hasBody && ex.info.contentLength && Number(req.headers["content-length"]) > maxBody) {
+    // A declared body over the limit is refused before routing: the upstream sees none of it.
+    if (!h2) (res as ServerResponse).shouldKeepAlive = false;
+    return localReply(ex, 413, "", `request body exceeds ${maxBody} bytes`, undefined, "request_payload_too_large");
+  }
   const normalized = normalizeTarget(ex.target, state.listener.http.pathNormalization);
   if (normalized === null) return localReply(ex, 400, "DPE", "invalid request path", undefined, "path_normalization_failed");
   if (normalized !== ex.target) ex.target = ex.upstreamTarget = normalized;

@@ -105,7 +105,19 @@ function healthChecks(c: EnvoyCluster, issues: IssueSink): HealthCheck[] {
  * @example
  * const d = translateCluster(c, createIssueSink("Cluster", c.name));
  */
-export function translateCluster(c: EnvoyCluster, issues: IssueSink): ClusterDraft {
+export function translateCluster(c: EnvoyCluster, issues: IssueSink): ClusterDraft | null {
+  const discovery = c.clusterDiscoveryType.case === "type" ? c.clusterDiscoveryType.value : undefined;
+  if (discovery === Cluster_DiscoveryType.ORIGINAL_DST) {
+    // Istio's PassthroughCluster/InboundPassthroughCluster: only original-destination listeners use them.
+    issues.ignored("type", "an ORIGINAL_DST cluster is not served by weft (weft does not intercept traffic); routes to it fail");
+    return null;
+  }
+  if (c.transportSocketMatches.length) {
+    // Istio's auto mTLS picks TLS per endpoint (tlsMode=istio); weft cannot, and plaintext to every endpoint
+    // would downgrade. Fail closed: the cluster is not served.
+    issues.ignored("transport_socket_matches", "weft cannot choose the transport socket per endpoint (auto mTLS); the cluster is not served (fail closed)");
+    return null;
+  }
   reportUnhandled(ClusterSchema, c, [
     "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "load_assignment", "health_checks", "max_requests_per_connection",
     "circuit_breakers", "typed_extension_protocol_options", "http2_protocol_options", "outlier_detection", "ring_hash_lb_config", "maglev_lb_config",

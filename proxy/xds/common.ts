@@ -7,6 +7,7 @@
  */
 import { isFieldSet, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { anyUnpack, type Any, type Duration } from "@bufbuild/protobuf/wkt";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Address } from "../../gen/proto/envoy/config/core/v3/address_pb.ts";
 import type { ConfigSource } from "../../gen/proto/envoy/config/core/v3/config_source_pb.ts";
 import type { StringMatcher } from "../../gen/proto/envoy/type/matcher/v3/string_pb.ts";
@@ -15,9 +16,33 @@ import { joinPath, type IssueSink } from "./issues.ts";
 
 export const TYPE_PREFIX = "type.googleapis.com/";
 
-/** The message type name inside an `Any` (without the `type.googleapis.com/` prefix). */
+const TYPED_STRUCTS = new Set(["udpa.type.v1.TypedStruct", "xds.type.v3.TypedStruct"]);
+
+/** The `type_url` field (1) of a TypedStruct's bytes, or undefined. */
+function typedStructUrl(bytes: Uint8Array): string | undefined {
+  try {
+    const r = new BinaryReader(bytes);
+    while (r.pos < r.len) {
+      const [no, wt] = r.tag();
+      if (no === 1 && wt === WireType.LengthDelimited) return r.string();
+      r.skip(wt);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The message type name inside an `Any` (without the `type.googleapis.com/` prefix). For a TypedStruct
+ * (Istio wraps its own filters' configs in one) the name of the type it stands for, so filters are classified
+ * by what they are; unpacking it as that type still fails, which refuses it where weft needs the config.
+ */
 export function anyTypeName(any: Any): string {
-  return any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1);
+  const outer = any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1);
+  if (!TYPED_STRUCTS.has(outer)) return outer;
+  const inner = typedStructUrl(any.value);
+  return inner ? inner.slice(inner.lastIndexOf("/") + 1) : outer;
 }
 
 /** Unpacks `any` as `schema`; reports an error (and returns undefined) for another type or bad bytes. */

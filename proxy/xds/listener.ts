@@ -11,13 +11,13 @@ import { equals } from "@bufbuild/protobuf";
 import { FilterChainMatchSchema, FilterChainSchema, FilterSchema, type FilterChain } from "../../gen/proto/envoy/config/listener/v3/listener_components_pb.ts";
 import { ListenerSchema, type Listener } from "../../gen/proto/envoy/config/listener/v3/listener_pb.ts";
 import {
-  HttpConnectionManager_CodecType, HttpConnectionManagerSchema, type HttpConnectionManager,
+  HttpConnectionManager_CodecType, HttpConnectionManager_PathWithEscapedSlashesAction, HttpConnectionManagerSchema, type HttpConnectionManager,
 } from "../../gen/proto/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import { TcpProxySchema } from "../../gen/proto/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.ts";
 import { HTTP_DEFAULTS, type DownstreamTlsConfig, type HttpConnectionManagerConfig, type SecretConfig, type TcpProxyConfig } from "../config/types.ts";
 import { anyTypeName, checkAdsSource, durationMs, reportUnhandled, socketAddress, unpack } from "./common.ts";
 import { translateHttpFilter, type HttpFilterOptions, type HttpFilterDraft } from "./http-filters.ts";
-import { joinPath, type IssueSink } from "./issues.ts";
+import { createIssueSink, joinPath, type IssueSink } from "./issues.ts";
 import { translateRouteConfiguration, type RouteDraft } from "./route.ts";
 import { downstreamTls } from "./tls.ts";
 
@@ -69,7 +69,10 @@ function hcmDraft(h: HttpConnectionManager, listener: string, chain: string, opt
     generateRequestId: h.generateRequestId ?? true,
     appendForwardedFor: !h.skipXffAppend,
     accessLog: h.accessLog.length > 0,
-    pathNormalization: h.normalizePath ? (h.mergeSlashes ? "MERGE_SLASHES" : "BASE") : h.mergeSlashes ? "MERGE_SLASHES" : "NONE",
+    // istiod's DECODE_AND_MERGE_SLASHES is normalize_path + merge_slashes + UNESCAPE_AND_FORWARD.
+    pathNormalization: h.normalizePath && h.mergeSlashes && h.pathWithEscapedSlashesAction === HttpConnectionManager_PathWithEscapedSlashesAction.UNESCAPE_AND_FORWARD
+      ? "DECODE_AND_MERGE_SLASHES"
+      : h.normalizePath ? (h.mergeSlashes ? "MERGE_SLASHES" : "BASE") : h.mergeSlashes ? "MERGE_SLASHES" : "NONE",
   };
   if (h.maxRequestHeadersKb !== undefined) settings.maxRequestHeadersBytes = Math.max(1024, Math.min(1024 * 1024, h.maxRequestHeadersKb * 1024));
   const rht = durationMs(h.requestHeadersTimeout);
@@ -106,7 +109,19 @@ function translateChain(c: FilterChain, listener: string, index: number, options
     if (m.applicationProtocols.length) issues.ignored(joinPath(mp, "application_protocols"), "not evaluated by weft (the codec detects HTTP/1.1 and HTTP/2)");
     if (m.transportProtocol && m.transportProtocol !== "tls" && m.transportProtocol !== "raw_buffer") issues.error(joinPath(mp, "transport_protocol"), `transport protocol ${m.transportProtocol} is not supported`);
   }
-  const tls = downstreamTls(c.transportSocket, `listener/${listener}/${name}`, issues, joinPath(path, "transport_socket"), secrets);
+  const tsPath = joinPath(path, "transport_socket");
+  const scratch = createIssueSink("", "");
+  const chainSecrets: SecretConfig[] = [];
+  const tls = downstreamTls(c.transportSocket, `listener/${listener}/${name}`, scratch, tsPath, chainSecrets);
+  if (scratch.errors.some((e) => e.message.startsWith("config source "))) {
+    // Istio's mTLS chains take their certificates from istio-agent's SDS socket: without them weft cannot
+    // terminate that TLS, and leaving the chain out refuses what it would have taken (fail closed).
+    issues.ignored(tsPath, "the chain's certificates come from an SDS server outside the ADS stream (Istio's istio-agent); the chain is not served (fail closed)");
+    return undefined;
+  }
+  for (const e of scratch.errors) issues.error(e.path, e.message);
+  for (const e of scratch.ignoredIssues) issues.ignored(e.path, e.message);
+  secrets.push(...chainSecrets);
   let terminal: ChainDraft["terminal"] | undefined;
   c.filters.forEach((f, fi) => {
     const fp = joinPath(path, `filters[${fi}]`);
@@ -164,6 +179,13 @@ export function translateListener(l: Listener, options: HttpFilterOptions, issue
   }
   if (l.bindToPort === false) {
     issues.ignored("bind_to_port", "a listener that does not bind (reached through original-destination redirection) is not served by weft");
+    return null;
+  }
+  if (l.useOriginalDst || l.listenerFilters.some((f) => f.name === "envoy.filters.listener.original_dst")) {
+    // Istio's virtualOutbound/virtualInbound: catch-alls for traffic iptables redirects to them. Weft does not
+    // intercept traffic, so serving nothing here leaves no path around the filters (authorization included)
+    // they carry.
+    issues.ignored(l.useOriginalDst ? "use_original_dst" : "listener_filters", "a catch-all listener for transparently redirected traffic (original destination) is not served by weft: weft does not intercept traffic");
     return null;
   }
   reportUnhandled(ListenerSchema, l, ["name", "address", "filter_chains", "default_filter_chain", "listener_filters", "stat_prefix", "traffic_direction", "metadata", "access_log", "continue_on_listener_filters_timeout", "listener_filters_timeout"], issues, "",

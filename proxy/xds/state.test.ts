@@ -203,10 +203,10 @@ describe("xDS → proxy config", () => {
     expect(!wrongType.ok && wrongType.message).toContain("a cluster response carries type.googleapis.com/envoy.config.listener.v3.Listener");
     const garbage = applyResponse(EMPTY_STATE, "route", [create(AnySchema, { typeUrl: TypeUrl.route, value: new Uint8Array([0xff, 0xff, 0xff]) })], "1", options);
     expect(!garbage.ok && garbage.message).toContain("cannot decode");
-    const origDst = create(ClusterSchema, { name: "passthrough", clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.ORIGINAL_DST } });
-    const r = applyResponse(EMPTY_STATE, "cluster", pack(ClusterSchema, TypeUrl.cluster, [origDst]), "1", options);
+    const redis = create(ClusterSchema, { name: "redis", clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.STATIC }, lbPolicy: 0, http2ProtocolOptions: {}, typedExtensionProtocolOptions: {}, lbSubsetConfig: { fallbackPolicy: 1 } });
+    const r = applyResponse(EMPTY_STATE, "cluster", pack(ClusterSchema, TypeUrl.cluster, [redis]), "1", options);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors).toContainEqual({ kind: "Cluster", resource: "passthrough", path: "type", message: "cluster type ORIGINAL_DST is not supported" });
+    if (!r.ok) expect(r.errors).toContainEqual({ kind: "Cluster", resource: "redis", path: "lb_subset_config", message: "envoy.config.cluster.v3.Cluster.lb_subset_config is not supported by weft" });
     const dup = applyResponse(EMPTY_STATE, "cluster", pack(ClusterSchema, TypeUrl.cluster, [translateCluster({ ...APP_CLUSTER, tls: { mode: "disable" } }), translateCluster({ ...APP_CLUSTER, tls: { mode: "disable" } })]), "1", options);
     expect(!dup.ok && dup.message).toContain("duplicate resource name");
   });

@@ -113,7 +113,10 @@ export function applyResponse(state: XdsState, type: ResourceType, resources: re
     }
     case "cluster": {
       const m = new Map<string, ClusterDraft>();
-      for (const d of decoded) m.set(d.name, translateCluster(d.msg as never, createIssueSink(kind, d.name, errors, ignored)));
+      for (const d of decoded) {
+        const c = translateCluster(d.msg as never, createIssueSink(kind, d.name, errors, ignored));
+        if (c) m.set(d.name, c);
+      }
       next.clusters = m;
       break;
     }

@@ -3,6 +3,9 @@ import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ListenerSchema, type Listener } from "../../../gen/proto/envoy/config/listener/v3/listener_pb.ts";
 import { nestedRegistry } from "../resource-types.ts";
+import { createIssueSink } from "../../../proxy/xds/issues.ts";
+import { translateListener } from "../../../proxy/xds/listener.ts";
+import { normalizeTarget } from "../../../proxy/request-target.ts";
 import { apiListener, inboundListener, outboundListener } from "./listener.ts";
 
 type Json = Record<string, any>;
@@ -49,5 +52,37 @@ describe("listeners", () => {
     expect(tcp.filterChains[0].filters[0].typedConfig.cluster).toBe("outbound|6379||redis");
     const http = json(outboundListener({ name: "outbound|80", address: "127.0.0.1", port: 80, protocol: "http", routeConfigName: "80" }));
     expect(http.filterChains[0].filters[0].typedConfig.rds.routeConfigName).toBe("80");
+  });
+});
+
+describe("path normalization in the sidecar HCM (as istiod sets it from MeshConfig pathNormalization)", () => {
+  const hcmOf = (l: Listener) => json(l).filterChains[0].filters[0].typedConfig as Json;
+  const normalization = (h: Json) => ({ normalizePath: h.normalizePath, mergeSlashes: h.mergeSlashes, pathWithEscapedSlashesAction: h.pathWithEscapedSlashesAction });
+
+  it("defaults to BASE on inbound and outbound HTTP listeners: normalize_path, escaped slashes kept", () => {
+    const expected = { normalizePath: true, mergeSlashes: undefined, pathWithEscapedSlashesAction: "KEEP_UNCHANGED" };
+    expect(normalization(hcmOf(inboundListener({ name: "inbound|8080", address: "0.0.0.0", port: 18080, protocol: "http", mtls: "DISABLE" })))).toEqual(expected);
+    expect(normalization(hcmOf(outboundListener({ name: "outbound|80", address: "127.0.0.1", port: 80, protocol: "http" })))).toEqual(expected);
+  });
+
+  it.each([
+    ["NONE", { normalizePath: false, mergeSlashes: undefined, pathWithEscapedSlashesAction: "KEEP_UNCHANGED" }],
+    ["BASE", { normalizePath: true, mergeSlashes: undefined, pathWithEscapedSlashesAction: "KEEP_UNCHANGED" }],
+    ["MERGE_SLASHES", { normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: "KEEP_UNCHANGED" }],
+    ["DECODE_AND_MERGE_SLASHES", { normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: "UNESCAPE_AND_FORWARD" }],
+  ] as const)("%s sets istiod's fields", (mode, expected) => {
+    expect(normalization(hcmOf(inboundListener({ name: "in", address: "0.0.0.0", port: 1, protocol: "http", mtls: "DISABLE", pathNormalization: mode })))).toEqual(expected);
+    expect(normalization(hcmOf(outboundListener({ name: "out", address: "0.0.0.0", port: 2, protocol: "http", pathNormalization: mode })))).toEqual(expected);
+  });
+
+  it.each(["NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"] as const)("a weft proxy fed the %s listener normalizes like a file-configured one", (mode) => {
+    const issues = createIssueSink("listener", "out");
+    const draft = translateListener(outboundListener({ name: "out", address: "127.0.0.1", port: 2, protocol: "http", pathNormalization: mode }), { available: new Set(["router"]) }, issues);
+    const chain = draft?.chains[0]?.terminal;
+    expect(chain?.kind).toBe("http");
+    const fed = chain?.kind === "http" ? chain.hcm.settings.pathNormalization : undefined;
+    expect(fed).toBe(mode);
+    for (const target of ["/a/../admin", "/a//b", "/a/%2e%2e/admin", "/a%2Fb"]) expect(normalizeTarget(target, fed!)).toBe(normalizeTarget(target, mode));
+    if (mode !== "NONE") expect(normalizeTarget("/a/../admin", fed!)).toBe("/admin");
   });
 });

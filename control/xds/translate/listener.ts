@@ -6,13 +6,15 @@
  *   ext_authz for CUSTOM), fault, CORS and router, behind mesh mTLS from SDS (STRICT) or with a
  *   plaintext chain too (PERMISSIVE); TCP ports get network RBAC filters and a TCP proxy;
  * - outbound listeners: HTTP connection manager over RDS, or a TCP proxy to one cluster.
+ * Sidecar HTTP connection managers carry path normalization as istiod sets it from MeshConfig
+ * `pathNormalization` (default BASE: `normalize_path`, escaped slashes kept unchanged).
  */
 import { create } from "@bufbuild/protobuf";
 import { anyPack, type Any } from "@bufbuild/protobuf/wkt";
 import { ListenerSchema, type Listener } from "../../../gen/proto/envoy/config/listener/v3/listener_pb.ts";
 import { FilterChainSchema, FilterSchema, type Filter, type FilterChain } from "../../../gen/proto/envoy/config/listener/v3/listener_components_pb.ts";
 import {
-  HttpConnectionManager_CodecType, HttpConnectionManagerSchema, HttpFilterSchema, type HttpFilter,
+  HttpConnectionManager_CodecType, HttpConnectionManager_PathWithEscapedSlashesAction, HttpConnectionManagerSchema, HttpFilterSchema, type HttpFilter,
 } from "../../../gen/proto/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.ts";
 import { RouterSchema } from "../../../gen/proto/envoy/extensions/filters/http/router/v3/router_pb.ts";
 import { HTTPFaultSchema } from "../../../gen/proto/envoy/extensions/filters/http/fault/v3/fault_pb.ts";
@@ -41,6 +43,24 @@ export interface HttpChainOptions {
   filters?: HttpFilter[];
   fault?: boolean;
   cors?: boolean;
+  /**
+   * MeshConfig `pathNormalization` for a sidecar's HCM (default BASE); absent on API listeners, whose
+   * HCM istiod also leaves without normalization (a gRPC client ignores it).
+   */
+  pathNormalization?: PathNormalization;
+}
+
+/** Istio's MeshConfig `pathNormalization.normalization` (DEFAULT is BASE). */
+export type PathNormalization = "NONE" | "BASE" | "MERGE_SLASHES" | "DECODE_AND_MERGE_SLASHES";
+
+/** The HCM fields istiod sets for each `pathNormalization` (escaped slashes kept unless decoding). */
+export function pathNormalizationFields(n: PathNormalization): { normalizePath: boolean; mergeSlashes: boolean; pathWithEscapedSlashesAction: HttpConnectionManager_PathWithEscapedSlashesAction } {
+  const A = HttpConnectionManager_PathWithEscapedSlashesAction;
+  return {
+    normalizePath: n !== "NONE",
+    mergeSlashes: n === "MERGE_SLASHES" || n === "DECODE_AND_MERGE_SLASHES",
+    pathWithEscapedSlashesAction: n === "DECODE_AND_MERGE_SLASHES" ? A.UNESCAPE_AND_FORWARD : A.KEEP_UNCHANGED,
+  };
 }
 
 /** The HTTP filter list: given filters, then fault and CORS when routes use them, router last. */
@@ -59,6 +79,7 @@ export function httpConnectionManager(o: HttpChainOptions): Any {
     codecType: HttpConnectionManager_CodecType.AUTO,
     routeSpecifier: { case: "rds", value: { routeConfigName: o.routeConfigName, configSource: adsConfigSource() } },
     httpFilters: httpFilters(o),
+    ...(o.pathNormalization !== undefined ? pathNormalizationFields(o.pathNormalization) : {}),
   }));
 }
 
@@ -84,6 +105,8 @@ export interface InboundOptions {
   fault?: boolean;
   cors?: boolean;
   mtls: "STRICT" | "PERMISSIVE" | "DISABLE";
+  /** MeshConfig `pathNormalization` (default BASE). */
+  pathNormalization?: PathNormalization;
 }
 
 function terminalFilters(o: InboundOptions): Filter[] {
@@ -92,6 +115,7 @@ function terminalFilters(o: InboundOptions): Filter[] {
   }
   return [networkFilter(HCM_FILTER, httpConnectionManager({
     statPrefix: o.name, routeConfigName: o.routeConfigName ?? o.name, filters: o.httpFilters ?? [], fault: o.fault === true, cors: o.cors === true,
+    pathNormalization: o.pathNormalization ?? "BASE",
   }))];
 }
 
@@ -122,9 +146,9 @@ export function inboundListener(o: InboundOptions): Listener {
 }
 
 /** A sidecar's outbound listener: HTTP over RDS, or TCP to one cluster. */
-export function outboundListener(o: { name: string; address: string; port: number; protocol: "http" | "tcp"; routeConfigName?: string; cluster?: string; fault?: boolean; cors?: boolean }): Listener {
+export function outboundListener(o: { name: string; address: string; port: number; protocol: "http" | "tcp"; routeConfigName?: string; cluster?: string; fault?: boolean; cors?: boolean; pathNormalization?: PathNormalization }): Listener {
   const filters = o.protocol === "tcp"
     ? [networkFilter(TCP_PROXY_FILTER, anyPack(TcpProxySchema, create(TcpProxySchema, { statPrefix: o.name, clusterSpecifier: { case: "cluster", value: o.cluster ?? "" } })))]
-    : [networkFilter(HCM_FILTER, httpConnectionManager({ statPrefix: o.name, routeConfigName: o.routeConfigName ?? o.name, fault: o.fault === true, cors: o.cors === true }))];
+    : [networkFilter(HCM_FILTER, httpConnectionManager({ statPrefix: o.name, routeConfigName: o.routeConfigName ?? o.name, fault: o.fault === true, cors: o.cors === true, pathNormalization: o.pathNormalization ?? "BASE" }))];
   return create(ListenerSchema, { name: o.name, address: socketAddress(o.address, o.port), filterChains: [{ name: o.name, filters }] });
 }

@@ -97,6 +97,20 @@ describe("sidecar profile", () => {
     expect(mtlsModeFor(mesh(), web, 8080)).toBe("STRICT");
     expect(mtlsModeFor(mesh(), web, 5432)).toBe("PERMISSIVE");
   });
+
+  it("HTTP listeners carry the profile's path normalization (default BASE); TCP listeners none", () => {
+    type Hcm = { normalizePath?: boolean; mergeSlashes?: boolean; pathWithEscapedSlashesAction?: string };
+    const hcms = (p: typeof profile & { pathNormalization?: "MERGE_SLASHES" }) => Object.fromEntries((buildNodeResources(mesh(), p)[TypeUrl.listener]! as Listener[]).map((l) => {
+      const j = toJson(ListenerSchema, l, { registry: nestedRegistry }) as { name: string; filterChains: { filters: { typedConfig: Hcm }[] }[] };
+      const h = j.filterChains[0]!.filters.at(-1)!.typedConfig;
+      return [j.name, [h.normalizePath, h.mergeSlashes, h.pathWithEscapedSlashesAction]];
+    }));
+    expect(hcms(profile)).toEqual({
+      "inbound|8080": [true, undefined, "KEEP_UNCHANGED"], "inbound|5432": [undefined, undefined, undefined],
+      "outbound|80": [true, undefined, "KEEP_UNCHANGED"], "outbound|9000": [true, undefined, "KEEP_UNCHANGED"],
+    });
+    expect(hcms({ ...profile, pathNormalization: "MERGE_SLASHES" })["outbound|80"]).toEqual([true, true, "KEEP_UNCHANGED"]);
+  });
 });
 
 describe("authorization filters", () => {

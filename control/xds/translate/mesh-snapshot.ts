@@ -16,7 +16,7 @@ import { TypeUrl } from "../resource-types.ts";
 import type { SnapshotInput } from "../snapshot.ts";
 import { translateCluster, translateLoadAssignment } from "./cluster.ts";
 import { clusterName } from "./common.ts";
-import { apiListener, inboundListener, outboundListener } from "./listener.ts";
+import { apiListener, inboundListener, outboundListener, type PathNormalization } from "./listener.ts";
 import { authzHttpFilters, authzNetworkFilters, policiesForWorkload, type AuthzOptions } from "./rbac-filters.ts";
 import { routeFilterNeeds, translateRouteConfiguration } from "./route.ts";
 import { bundleSecret, svidSecret } from "./tls.ts";
@@ -37,6 +37,8 @@ export interface SidecarProfile {
   svid?: { chainPem: string[]; keyPem: string };
   trustBundle?: readonly string[];
   authz?: AuthzOptions;
+  /** MeshConfig `pathNormalization.normalization` for the sidecar's HTTP listeners (default BASE, as istiod). */
+  pathNormalization?: PathNormalization;
 }
 
 export type NodeProfile = GrpcProfile | SidecarProfile;
@@ -177,7 +179,7 @@ function sidecarSnapshot(model: MeshModel, prof: SidecarProfile): SnapshotInput 
       } else {
         const vh: VirtualHost = { name: "inbound", domains: ["*"], routes: [{ name: "default", match: [], action: { kind: "forward", destinations: [{ cluster: local.name, weight: 100 }] } }] };
         routes.push(translateRouteConfiguration(name, [vh]));
-        listeners.push(inboundListener({ name, address: listenAddress, port: inboundPort(target), protocol: "http", routeConfigName: name, httpFilters: authzHttpFilters(policies, model, prof.authz), mtls: listenerMtls }));
+        listeners.push(inboundListener({ name, address: listenAddress, port: inboundPort(target), protocol: "http", routeConfigName: name, httpFilters: authzHttpFilters(policies, model, prof.authz), mtls: listenerMtls, pathNormalization: prof.pathNormalization ?? "BASE" }));
       }
     }
   }
@@ -201,7 +203,7 @@ function sidecarSnapshot(model: MeshModel, prof: SidecarProfile): SnapshotInput 
     const name = String(port);
     const needs = routeFilterNeeds(vhs);
     routes.push(translateRouteConfiguration(name, vhs, { port, sourceLabels: w.labels }));
-    listeners.push(outboundListener({ name: `outbound|${port}`, address: listenAddress, port, protocol: "http", routeConfigName: name, fault: needs.fault, cors: needs.cors }));
+    listeners.push(outboundListener({ name: `outbound|${port}`, address: listenAddress, port, protocol: "http", routeConfigName: name, fault: needs.fault, cors: needs.cors, pathNormalization: prof.pathNormalization ?? "BASE" }));
   }
 
   const secrets: Message[] = [];
