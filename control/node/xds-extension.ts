@@ -25,7 +25,8 @@ import { createMeshPublisher } from "../xds/publisher.ts";
 import { createXdsStatus } from "../xds/status.ts";
 import { deltaStream } from "../xds/delta-stream.ts";
 import { sotwStream } from "../xds/sotw-stream.ts";
-import { StreamProtocolError, type StreamOptions } from "../xds/stream-common.ts";
+import { type StreamOptions } from "../xds/stream-common.ts";
+import { mapErrors } from "../xds/ads-service.ts";
 import type { SidecarProfile } from "../xds/translate/mesh-snapshot.ts";
 import type { ControlPlaneExtension, ControlPlaneParts, RunningExtension } from "./control-plane.ts";
 import { startGrpcServer } from "./grpc-server.ts";
@@ -185,15 +186,6 @@ async function startXdsExtension(parts: ControlPlaneParts, options: XdsExtension
       const n = await it.next();
       if (n.done) return;
       yield n.value;
-    }
-  }
-
-  async function* mapErrors<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
-    try {
-      yield* it;
-    } catch (err) {
-      if (err instanceof StreamProtocolError) throw new ConnectError(err.message, Code.InvalidArgument);
-      throw err;
     }
   }
 

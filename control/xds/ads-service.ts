@@ -13,7 +13,8 @@ import { leanStreamAggregatedResources, toDiscoveryRequests } from "./lean-reque
 import { sotwStream } from "./sotw-stream.ts";
 import { StreamProtocolError, type StreamOptions } from "./stream-common.ts";
 
-async function* mapErrors<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
+/** A stream's protocol errors as gRPC InvalidArgument (shared with the authenticated host in control/node). */
+export async function* mapErrors<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
   try {
     yield* it;
   } catch (err) {

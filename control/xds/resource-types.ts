@@ -24,13 +24,9 @@ import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from ".
 
 export const TYPE_URL_PREFIX = "type.googleapis.com/";
 
-export const TypeUrl = {
-  listener: "type.googleapis.com/envoy.config.listener.v3.Listener",
-  route: "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
-  cluster: "type.googleapis.com/envoy.config.cluster.v3.Cluster",
-  endpoint: "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
-  secret: "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
-} as const;
+// One list of the five type URLs for both ends of the stream (the proxy's client lists them portably).
+import { TypeUrl } from "../../proxy/xds/type-urls.ts";
+export { TypeUrl };
 
 export type ResourceTypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
 
